@@ -1,0 +1,171 @@
+"""Runtime fixes for known incompatibilities of the pinned stack (see requirements/constraints.txt).
+
+Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imported, and tested in
+``tests/test_compat.py``. Nothing in site-packages is edited.
+
+1. :func:`fix_spconv_cpu_stream` -- spconv 2.3.8 asks ``torch.cuda.current_stream()`` for a CUDA stream even
+   for CPU tensors (the backward of every sparse conv), which fails with "Found no NVIDIA driver".
+2. :func:`fix_mmdet3d_minkunet_voxelize` -- mmdet3d 1.4.0 ``Det3DDataPreprocessor.voxelize`` with
+   ``voxel_type='minkunet'`` moves its index tensors with a hard-coded ``.cuda()``.
+3. :func:`fix_mmengine_checkpoint_loading` -- mmengine 0.10.7 checkpoints hold numpy arrays and a
+   ``HistoryBuffer``; torch >= 2.6 loads with ``weights_only=True`` and refuses them. We load them with a
+   restricted unpickler that allows exactly the globals such a checkpoint needs, so a crafted checkpoint still
+   cannot run code.
+"""
+import builtins
+import collections
+import contextlib
+import functools
+import os.path as osp
+import pickle
+import types
+
+import torch
+
+# ---------------------------------------------------------------------------------------------- spconv
+
+
+def _cpu_safe_current_stream():
+    """The current CUDA stream handle, or 0 (spconv's "no stream") on machines without CUDA."""
+    if not torch.cuda.is_available():
+        return 0
+    return torch.cuda.current_stream().cuda_stream
+
+
+# spconv imports ``get_current_stream`` by name into these modules: each needs the replacement.
+SPCONV_STREAM_MODULES = ('spconv.pytorch.cppcore', 'spconv.pytorch.ops', 'spconv.pytorch.hash',
+                         'spconv.pytorch.utils')
+
+
+def fix_spconv_cpu_stream():
+    """Replace spconv's ``get_current_stream`` in every module that imported it. Returns patched modules."""
+    import importlib
+    patched = []
+    for name in SPCONV_STREAM_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, 'get_current_stream'):
+            module.get_current_stream = _cpu_safe_current_stream
+            patched.append(name)
+    return patched
+
+
+# ---------------------------------------------------------------------------------------------- mmdet3d
+
+
+@contextlib.contextmanager
+def _cuda_calls_stay_on_cpu():
+    """Within this context ``Tensor.cuda()`` returns the tensor unchanged (used only without CUDA)."""
+    original = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = original
+
+
+def fix_mmdet3d_minkunet_voxelize():
+    """Make ``Det3DDataPreprocessor.voxelize`` keep its index tensors on the points' device without CUDA.
+
+    On CUDA machines the original method runs untouched (its ``.cuda()`` is then the points' device).
+    """
+    from mmdet3d.models.data_preprocessors import Det3DDataPreprocessor
+    original = Det3DDataPreprocessor.voxelize
+    if getattr(original, '_hicl_cpu_safe', False):
+        return
+
+    @functools.wraps(original)
+    def voxelize(self, points, data_samples):
+        if torch.cuda.is_available():
+            return original(self, points, data_samples)
+        with _cuda_calls_stay_on_cpu():
+            return original(self, points, data_samples)
+
+    voxelize._hicl_cpu_safe = True
+    Det3DDataPreprocessor.voxelize = voxelize
+
+
+# ---------------------------------------------------------------------------------------------- mmengine
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint asked for a Python global outside the allow-list (it could run code when loaded)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _checkpoint_allowed_globals():
+    """The globals an mmengine Runner checkpoint needs, as {(module, name): object}."""
+    import numpy as np
+    from mmengine.config.config import ConfigDict
+    from mmengine.logging.history_buffer import HistoryBuffer
+    import _codecs
+    allowed = {
+        ('collections', 'OrderedDict'): collections.OrderedDict,
+        ('torch._utils', '_rebuild_tensor_v2'): torch._utils._rebuild_tensor_v2,
+        ('torch._utils', '_rebuild_parameter'): torch._utils._rebuild_parameter,
+        ('torch', 'Size'): torch.Size,
+        ('_codecs', 'encode'): _codecs.encode,
+        ('numpy.core.multiarray', '_reconstruct'): np.core.multiarray._reconstruct,
+        ('numpy.core.multiarray', 'scalar'): np.core.multiarray.scalar,
+        ('numpy', 'ndarray'): np.ndarray,
+        ('numpy', 'dtype'): np.dtype,
+        ('mmengine.config.config', 'ConfigDict'): ConfigDict,
+        ('mmengine.logging.history_buffer', 'HistoryBuffer'): HistoryBuffer,
+        ('builtins', 'getattr'): _history_buffer_getattr,
+    }
+    # numpy pickles dtypes by their class (e.g. numpy.dtypes.Float64DType) in numpy >= 1.25.
+    for dtype_cls in vars(getattr(np, 'dtypes', types.SimpleNamespace())).values():
+        if isinstance(dtype_cls, type) and issubclass(dtype_cls, np.dtype):
+            allowed[('numpy.dtypes', dtype_cls.__name__)] = dtype_cls
+    return allowed
+
+
+def _history_buffer_getattr(obj, name, *default):
+    """``getattr`` limited to what HistoryBuffer pickles: its statistics methods, e.g. HistoryBuffer.min."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in set(HistoryBuffer._statistics_methods) | {'min', 'max', 'mean', 'current'}:
+        return builtins.getattr(obj, name, *default)
+    raise UnsafeCheckpointError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer statistics methods are allowed')
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only the allow-listed globals of :func:`_checkpoint_allowed_globals`."""
+
+    def find_class(self, module, name):
+        allowed = _checkpoint_allowed_globals()
+        if (module, name) in allowed:
+            return allowed[(module, name)]
+        raise UnsafeCheckpointError(
+            f'refusing to load global {module}.{name} from a checkpoint: it is not among the objects an '
+            'mmengine checkpoint needs (weights, numpy arrays, HistoryBuffer, ConfigDict). If you trust '
+            'this file, load it yourself with torch.load(path, weights_only=False).')
+
+
+# ``torch.load(pickle_module=...)`` needs a module-like object with ``Unpickler`` and ``load``.
+restricted_pickle = types.SimpleNamespace(
+    Unpickler=_RestrictedUnpickler,
+    load=lambda file, **kwargs: _RestrictedUnpickler(file, **kwargs).load(),
+    __name__='hicl_restricted_pickle')
+
+
+def load_checkpoint_restricted(filename, map_location=None):
+    """Load an mmengine checkpoint with the restricted unpickler (CheckpointLoader's local scheme)."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False,
+                      pickle_module=restricted_pickle)
+
+
+def fix_mmengine_checkpoint_loading():
+    """Route mmengine's local checkpoint loading (``load_checkpoint``, ``Runner.resume``) through
+    :func:`load_checkpoint_restricted`."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_restricted, force=True)
+
+
+def apply_all():
+    """Apply every fix (idempotent)."""
+    fix_spconv_cpu_stream()
+    fix_mmdet3d_minkunet_voxelize()
+    fix_mmengine_checkpoint_loading()
