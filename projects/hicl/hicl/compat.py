@@ -12,6 +12,7 @@ Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imp
    restricted unpickler that allows exactly the globals such a checkpoint needs, so a crafted checkpoint still
    cannot run code.
 """
+import _compat_pickle
 import builtins
 import collections
 import contextlib
@@ -132,6 +133,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
     """Unpickler that resolves only the allow-listed globals of :func:`_checkpoint_allowed_globals`."""
 
     def find_class(self, module, name):
+        # protocol-2 pickles (torch.save's default) name Python-2 modules, e.g. __builtin__.getattr
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         allowed = _checkpoint_allowed_globals()
         if (module, name) in allowed:
             return allowed[(module, name)]
@@ -148,7 +152,7 @@ restricted_pickle = types.SimpleNamespace(
     __name__='hicl_restricted_pickle')
 
 
-def load_checkpoint_restricted(filename, map_location=None):
+def load_from_local_safely(filename, map_location=None):
     """Load an mmengine checkpoint with the restricted unpickler (CheckpointLoader's local scheme)."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
@@ -159,9 +163,9 @@ def load_checkpoint_restricted(filename, map_location=None):
 
 def fix_mmengine_checkpoint_loading():
     """Route mmengine's local checkpoint loading (``load_checkpoint``, ``Runner.resume``) through
-    :func:`load_checkpoint_restricted`."""
+    :func:`load_from_local_safely`."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_restricted, force=True)
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safely, force=True)
 
 
 def apply_all():

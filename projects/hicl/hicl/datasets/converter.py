@@ -1,0 +1,272 @@
+"""Convert ScanNet's raw layout (real ScanNet or SynthRooms) into mmdet3d-style points/masks plus HICL infos.
+
+Outputs under ``out``:
+
+- ``points/<scene>.bin``: float32 (N, 6) x y z r g b of all mesh vertices, world (mesh) frame, rgb 0..255.
+- ``semantic_mask/<scene>.bin``: int64 (N,) raw NYU40 ids (only for scenes with a labels mesh).
+- ``scenes/<scene>.json``: the scene's info entry plus the options it was built with, written last, so a
+  re-run reuses finished scenes.
+- ``hicl_infos_<split>.pkl``: ``dict(metainfo=..., data_list=[entry, ...])`` in split-file order.
+
+Frame paths in the entries are relative to ``out``. Every file is written to a temporary file in its
+directory and moved into place with ``os.replace``.
+"""
+import functools
+import json
+import multiprocessing
+import os
+import pickle
+import warnings
+
+import numpy as np
+from tqdm import tqdm
+
+from hicl.label_sets import get_label_set
+from hicl.datasets.scannet_raw import (
+    DEFAULT_DEPTH_SCALE, LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError,
+    frame_paths, intrinsic_paths, list_frames, read_image_size, read_intrinsic, read_mesh, read_pose,
+    read_vertex_labels)
+
+INFO_VERSION = 'hicl-1.0'
+SCAN_DIR_BY_SPLIT = {'test': 'scans_test'}  # real ScanNet keeps test scans apart; other splits use scans/
+FRAME_LABEL_DIRS = dict(label_path='label-filt', instance_path='instance-filt')
+
+
+def atomic_write(path, write):
+    """Call ``write(file)`` on a temporary binary file next to ``path``, then move it onto ``path``.
+
+    Creates the parent folder when needed.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp_path = f'{path}.tmp{os.getpid()}'
+    try:
+        with open(tmp_path, 'wb') as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def output_paths(out, scene_id):
+    """Output files of one scene: dict(points=..., semantic_mask=..., record=...)."""
+    return dict(points=os.path.join(out, 'points', f'{scene_id}.bin'),
+                semantic_mask=os.path.join(out, 'semantic_mask', f'{scene_id}.bin'),
+                record=os.path.join(out, 'scenes', f'{scene_id}.json'))
+
+
+def read_split(root, split):
+    """Scene ids listed in ``root/scannetv2_<split>.txt``, in file order."""
+    path = os.path.join(root, f'scannetv2_{split}.txt')
+    if not os.path.isfile(path):
+        raise ScanNetMissingFileError(f'{path}: split file for split {split!r} not found; '
+                                      'put ScanNet\'s scannetv2_<split>.txt files in the dataset root')
+    with open(path) as file:
+        return [line.strip() for line in file if line.strip()]
+
+
+def scan_dir(root, split, scene_id):
+    """Folder holding the scene's meshes: ``root/scans/<scene>`` (``root/scans_test`` for the test split)."""
+    return os.path.join(root, SCAN_DIR_BY_SPLIT.get(split, 'scans'), scene_id)
+
+
+def check_scene_present(root, split, scene_id):
+    """Raise :class:`ScanNetMissingFileError` when a scene listed in a split file has no scan folder."""
+    directory = scan_dir(root, split, scene_id)
+    if not os.path.isdir(directory):
+        raise ScanNetMissingFileError(
+            f'{directory}: scene {scene_id} is listed in {os.path.join(root, f"scannetv2_{split}.txt")} but its '
+            'scan folder is missing; download the scene or remove it from the split file')
+
+
+def write_points(path, xyz, rgb):
+    """Write float32 (N, 6) x y z r g b to ``path``."""
+    points = np.concatenate([xyz, rgb], axis=1).astype(np.float32)
+    atomic_write(path, points.tofile)
+
+
+def write_mask(path, labels):
+    """Write int64 (N,) raw labels to ``path``."""
+    atomic_write(path, np.ascontiguousarray(labels, dtype=np.int64).tofile)
+
+
+def camera_info(frames_dir, first_frame_id):
+    """Intrinsics (4x4 lists) and image sizes ([W, H], from the first frame's headers) of a scene."""
+    intrinsics = intrinsic_paths(frames_dir)
+    first = frame_paths(frames_dir, first_frame_id)
+    return dict(intrinsic_color=read_intrinsic(intrinsics['color']).tolist(),
+                intrinsic_depth=read_intrinsic(intrinsics['depth']).tolist(),
+                color_size=read_image_size(first['color'], 'colour image'),
+                depth_size=read_image_size(first['depth'], 'depth image'),
+                depth_scale=DEFAULT_DEPTH_SCALE)
+
+
+def find_label_dirs(frames_dir, scene_scan_dir):
+    """Existing 2D label folders: dict(label_path=dir or None, instance_path=dir or None).
+
+    Looked up in the frame export first, then in the scan folder (where ScanNet's zips unpack).
+    """
+    found = {}
+    for key, name in FRAME_LABEL_DIRS.items():
+        candidates = [os.path.join(directory, name) for directory in (frames_dir, scene_scan_dir)]
+        found[key] = next((path for path in candidates if os.path.isdir(path)), None)
+    return found
+
+
+def frame_entry(frames_dir, frame_id, pose, label_dirs, out):
+    """Info dict of one frame; paths relative to ``out``, missing label images as None."""
+    paths = frame_paths(frames_dir, frame_id)
+    entry = dict(frame_id=frame_id, pose=pose.tolist(),
+                 color_path=os.path.relpath(paths['color'], out),
+                 depth_path=os.path.relpath(paths['depth'], out))
+    for key, directory in label_dirs.items():
+        image = os.path.join(directory, f'{frame_id}.png') if directory else None
+        entry[key] = os.path.relpath(image, out) if image and os.path.isfile(image) else None
+    return entry
+
+
+def select_frames(frames_dir, frame_ids, frame_step=1, max_frames=None):
+    """Every ``frame_step``-th frame with a valid pose, at most ``max_frames``: list of (frame_id, (4,4) pose).
+
+    Frames whose pose is non-finite (ScanNet's lost-tracking mark) are skipped with a warning.
+    """
+    selected = []
+    for frame_id in frame_ids[::frame_step]:
+        if max_frames is not None and len(selected) >= max_frames:
+            break
+        try:
+            selected.append((frame_id, read_pose(frame_paths(frames_dir, frame_id)['pose'])))
+        except InvalidPoseError as err:
+            warnings.warn(f'skipping frame {frame_id}: {err}')
+    return selected
+
+
+def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_frames=None):
+    """Write one scene's points (and mask) under ``out`` and return its info entry (plain Python types)."""
+    out = os.path.abspath(out)
+    targets = output_paths(out, scene_id)
+    mesh = read_mesh(os.path.join(scene_scan_dir, scene_id + MESH_SUFFIX))
+    labels_path = os.path.join(scene_scan_dir, scene_id + LABELS_SUFFIX)
+    labels = read_vertex_labels(labels_path, len(mesh['xyz'])) if os.path.isfile(labels_path) else None
+    frame_ids = list_frames(frames_dir)
+    if not frame_ids:
+        raise ScanNetFormatError(f'{os.path.join(frames_dir, "color")}: scene {scene_id} has no frames; '
+                                 'export them with ScanNet\'s SensReader')
+    camera = camera_info(frames_dir, frame_ids[0])
+    label_dirs = find_label_dirs(frames_dir, scene_scan_dir)
+    frames = [frame_entry(frames_dir, frame_id, pose, label_dirs, out)
+              for frame_id, pose in select_frames(frames_dir, frame_ids, frame_step, max_frames)]
+    write_points(targets['points'], mesh['xyz'], mesh['rgb'])
+    entry = dict(scene_id=scene_id, lidar_points=dict(num_pts_feats=6, lidar_path=f'{scene_id}.bin'))
+    if labels is not None:
+        write_mask(targets['semantic_mask'], labels)
+        entry['pts_semantic_mask_path'] = f'{scene_id}.bin'
+    entry.update(num_points=len(mesh['xyz']), camera=camera, frames=frames)
+    return entry
+
+
+def write_record(path, entry, options):
+    """Write the scene's entry and the options it was built with as JSON (the scene's 'done' marker)."""
+    payload = json.dumps(dict(options=options, entry=entry)).encode()
+    atomic_write(path, lambda file: file.write(payload))
+
+
+def load_record(out, scene_id, options):
+    """The entry of a finished scene, or None when it must be (re)converted.
+
+    A scene is finished when its record exists, was built with the same ``options`` and its outputs exist.
+    """
+    targets = output_paths(out, scene_id)
+    if not os.path.isfile(targets['record']):
+        return None
+    with open(targets['record']) as file:
+        try:
+            record = json.load(file)
+        except json.JSONDecodeError:
+            return None
+    entry = record.get('entry', {})
+    outputs = [targets['points']] + ([targets['semantic_mask']] if 'pts_semantic_mask_path' in entry else [])
+    if record.get('options') != options or not all(os.path.isfile(path) for path in outputs):
+        return None
+    return entry
+
+
+def process_scene(job, out, frame_step, max_frames, overwrite):
+    """Convert one scene unless a matching record exists: returns (entry, reused)."""
+    scene_id, scene_scan_dir, frames_dir = job
+    options = dict(frames_dir=os.path.abspath(frames_dir), frame_step=frame_step, max_frames=max_frames)
+    entry = None if overwrite else load_record(out, scene_id, options)
+    if entry is not None:
+        return entry, True
+    record_path = output_paths(out, scene_id)['record']
+    if os.path.exists(record_path):
+        os.remove(record_path)  # a crash while the outputs are rewritten must not leave the old record valid
+    entry = convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step, max_frames)
+    write_record(record_path, entry, options)
+    return entry, False
+
+
+def scene_jobs(root, splits, frames_root):
+    """Check every split's scenes exist; return ({split: [scene ids]}, [(scene_id, scan_dir, frames_dir)])."""
+    scenes_by_split, jobs, seen = {}, [], set()
+    for split in splits:
+        scenes_by_split[split] = read_split(root, split)
+        for scene_id in scenes_by_split[split]:
+            check_scene_present(root, split, scene_id)
+            if scene_id in seen:
+                continue
+            seen.add(scene_id)
+            scene_scan_dir = scan_dir(root, split, scene_id)
+            frames_dir = os.path.join(frames_root, scene_id) if frames_root else scene_scan_dir
+            jobs.append((scene_id, scene_scan_dir, frames_dir))
+    return scenes_by_split, jobs
+
+
+def run_jobs(jobs, work, workers, progress):
+    """Run ``work(job)`` over jobs (a process pool when workers > 1): {scene_id: (entry, reused)}."""
+    results = {}
+    with tqdm(total=len(jobs), desc='convert scenes', unit='scene', disable=not progress) as bar:
+        if workers > 1:
+            with multiprocessing.Pool(workers) as pool:
+                for entry, reused in pool.imap_unordered(work, jobs):
+                    results[entry['scene_id']] = (entry, reused)
+                    bar.update()
+        else:
+            for job in jobs:
+                results[job[0]] = work(job)
+                bar.update()
+    return results
+
+
+def write_info(path, entries, dataset_name, label_set):
+    """Write an mmengine-style info pickle: dict(metainfo=..., data_list=entries)."""
+    info = dict(metainfo=dict(dataset=dataset_name, info_version=INFO_VERSION, label_set=label_set),
+                data_list=entries)
+    atomic_write(path, lambda file: pickle.dump(info, file, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=None, frame_step=1,
+                    max_frames=None, label_set='scannet20', overwrite=False, progress=True, dataset_name='ScanNet'):
+    """Convert a raw ScanNet-layout dataset under ``root`` into ``out`` (see the module docstring).
+
+    frames_root: folder with SensReader exports ``<scene>/{color,depth,pose,intrinsic}`` (default: the scan
+    folders). frame_step / max_frames subsample the frames (every 100th frame = ScanNet's 25k subset).
+    Returns dict(infos={split: info path}, converted=[scene ids], reused=[scene ids]).
+    """
+    get_label_set(label_set)
+    if frame_step < 1:
+        raise ValueError(f'frame_step must be >= 1, got {frame_step}')
+    out = os.path.abspath(out)
+    scenes_by_split, jobs = scene_jobs(root, splits, frames_root)
+    work = functools.partial(process_scene, out=out, frame_step=frame_step, max_frames=max_frames,
+                             overwrite=overwrite)
+    results = run_jobs(jobs, work, workers, progress)
+    infos = {}
+    for split, scene_ids in scenes_by_split.items():
+        infos[split] = os.path.join(out, f'hicl_infos_{split}.pkl')
+        write_info(infos[split], [results[scene_id][0] for scene_id in scene_ids], dataset_name, label_set)
+    return dict(infos=infos,
+                converted=[scene_id for scene_id, (_, reused) in results.items() if not reused],
+                reused=[scene_id for scene_id, (_, reused) in results.items() if reused])

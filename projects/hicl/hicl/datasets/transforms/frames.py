@@ -1,0 +1,54 @@
+"""Sample camera frames of a scene and load what pairing needs: poses, depth maps and pixel pseudo-labels."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet3d.registry import TRANSFORMS
+
+from ...pseudo_labels.cache import PseudoLabelCache
+from ..scannet_raw import read_depth
+
+
+@TRANSFORMS.register_module()
+class LoadSceneFrames(BaseTransform):
+    """Pick ``num_frames`` frames of the scene at random (CLIP2Scene: 8) and load them.
+
+    Reads: ``frames`` (list of dicts with ``frame_id``, ``pose`` 4x4 camera-to-world, ``depth_path``),
+    ``camera`` (``depth_scale``), ``scene_id``, ``pseudo_label_root``.
+    Writes ``views``: dict(frame_ids list[str] (V,), camera_to_world (V, 4, 4) float64,
+    depth (V, Hd, Wd) float32 metres, labels (V, Hl, Wl) uint8 pixel pseudo-labels, 255 = none).
+
+    Args:
+        num_frames: frames per sample; all frames when the scene has fewer.
+        load_depth: False for data without depth maps (then ``depth`` is not written).
+    """
+
+    def __init__(self, num_frames=8, load_depth=True):
+        if num_frames < 1:
+            raise ValueError(f'num_frames must be >= 1, got {num_frames}')
+        self.num_frames = num_frames
+        self.load_depth = load_depth
+        self._caches = {}
+
+    def _cache(self, root):
+        if root not in self._caches:
+            self._caches[root] = PseudoLabelCache(root)
+        return self._caches[root]
+
+    def transform(self, results):
+        frames = results['frames']
+        if not frames:
+            raise ValueError(f'scene {results["scene_id"]} has no frames: cannot pair points with pixels')
+        chosen = np.sort(np.random.choice(len(frames), min(self.num_frames, len(frames)), replace=False))
+        frames = [frames[i] for i in chosen]
+        cache = self._cache(results['pseudo_label_root'])
+        views = dict(
+            frame_ids=[f['frame_id'] for f in frames],
+            camera_to_world=np.stack([np.asarray(f['pose'], dtype=np.float64) for f in frames]),
+            labels=np.stack([cache.read(results['scene_id'], f['frame_id']) for f in frames]))
+        if self.load_depth:
+            scale = results['camera'].get('depth_scale', 1000.0)
+            views['depth'] = np.stack([read_depth(f['depth_path'], scale) for f in frames])
+        results['views'] = views
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(num_frames={self.num_frames}, load_depth={self.load_depth})'

@@ -1,0 +1,3 @@
+from .runtime import configure_runtime
+
+__all__ = ['configure_runtime']

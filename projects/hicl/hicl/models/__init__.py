@@ -1,0 +1,4 @@
+"""Registered model components (backbones come from mmdet3d)."""
+from .heads import PseudoLabelHead
+
+__all__ = ['PseudoLabelHead']

@@ -1,0 +1,3 @@
+from .pseudo_label_head import PseudoLabelHead
+
+__all__ = ['PseudoLabelHead']

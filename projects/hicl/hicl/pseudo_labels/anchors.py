@@ -1,0 +1,102 @@
+"""Text anchors T (C x D): the fixed class embeddings of paper 3.1, and their file format.
+
+File: ``.npz`` with ``anchors`` (C, D) float32 (unit rows), ``classes`` (C,) str and ``meta`` (a JSON string:
+how they were made). No pickle, so loading a file cannot run code.
+"""
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+# The 5 scene templates CLIP2Scene adds to CLIP's 80 ImageNet templates.
+SCENE_TEMPLATES = ('there is a {} in the scene.', 'there is the {} in the scene.', 'this is a {} in the scene.',
+                   'this is the {} in the scene.', 'this is one {} in the scene.')
+
+
+def prompt_templates():
+    """The 85-template prompt ensemble: CLIP's 80 ImageNet templates (as shipped by open_clip) + 5 scene ones."""
+    from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES
+    return tuple(t('{}') for t in OPENAI_IMAGENET_TEMPLATES) + SCENE_TEMPLATES
+
+
+def prompt_class_name(name):
+    """Class names are written as words: 'traffic_cone' -> 'traffic cone' (a pitfall of the prior code)."""
+    return name.replace('_', ' ').strip()
+
+
+def encode_text_anchors(model, tokenizer, class_names, templates, device='cpu', batch_size=256):
+    """Prompt-ensemble text anchors with an open_clip model: (C, D) float32 unit rows.
+
+    Each template's embedding is L2-normalised, the per-class mean is taken and normalised again.
+    """
+    import torch
+    anchors = []
+    model.eval()
+    with torch.no_grad():
+        for name in class_names:
+            prompts = [t.format(prompt_class_name(name)) for t in templates]
+            embeddings = torch.cat([
+                model.encode_text(tokenizer(prompts[i:i + batch_size]).to(device))
+                for i in range(0, len(prompts), batch_size)])
+            embeddings = embeddings / embeddings.norm(dim=-1, keepdim=True)
+            mean = embeddings.mean(dim=0)
+            anchors.append((mean / mean.norm()).float().cpu().numpy())
+    return np.stack(anchors)
+
+
+def random_orthonormal_anchors(num_classes, embed_dim=512, seed=0):
+    """(C, D) orthonormal rows from a seed: the anchors of the simulated labeller (no CLIP weights needed)."""
+    if num_classes > embed_dim:
+        raise ValueError(f'cannot draw {num_classes} orthonormal anchors in {embed_dim} dimensions')
+    gaussian = np.random.default_rng(seed).standard_normal((embed_dim, num_classes))
+    q, r = np.linalg.qr(gaussian)
+    return (q * np.sign(np.diag(r))).T.astype(np.float32)
+
+
+def anchors_hash(anchors):
+    """sha256 of the anchors' float32 bytes (recorded in pseudo-label cache manifests)."""
+    return hashlib.sha256(np.ascontiguousarray(anchors, dtype=np.float32).tobytes()).hexdigest()
+
+
+def save_text_anchors(path, anchors, class_names, meta):
+    """Write the anchor file atomically (temporary file in the same folder, then rename)."""
+    anchors = np.asarray(anchors, dtype=np.float32)
+    if anchors.ndim != 2 or len(anchors) != len(class_names):
+        raise ValueError(f'anchors must be (C, D) with C = {len(class_names)} classes, got {anchors.shape}')
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            np.savez(f, anchors=anchors, classes=np.array(class_names), meta=json.dumps(meta, sort_keys=True))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_text_anchor_file(path):
+    """(anchors (C, D) float32, class names tuple, meta dict) from an anchor file; clear errors otherwise."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f'text-anchor file {path} not found: create it with tools/make_text_embeddings.py '
+            '(or tools/create_data.py synthrooms for the demo)')
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return (data['anchors'].astype(np.float32), tuple(str(c) for c in data['classes']),
+                    json.loads(str(data['meta'])))
+    except (ValueError, KeyError, OSError) as err:
+        raise ValueError(f'{path} is not a text-anchor file (npz with anchors, classes, meta): {err}') from err
+
+
+def load_text_anchors(path, class_names=None, embed_dim=None):
+    """(C, D) anchors from ``path``, checked against the expected class names and dimension."""
+    anchors, classes, _ = read_text_anchor_file(path)
+    if class_names is not None and tuple(class_names) != classes:
+        raise ValueError(f'{path} holds anchors for classes {classes}, but the config asks for '
+                         f'{tuple(class_names)}: regenerate it with tools/make_text_embeddings.py')
+    if embed_dim is not None and anchors.shape[1] != embed_dim:
+        raise ValueError(f'{path} holds {anchors.shape[1]}-d anchors, but embed_dim={embed_dim}')
+    return anchors

@@ -1,0 +1,277 @@
+"""The ScanNet-layout converter on tiny scenes written in the official formats."""
+import os
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from hicl.datasets.converter import atomic_write, convert_scannet, convert_scene
+from hicl.datasets.scannet_raw import ScanNetFormatError, ScanNetMissingFileError
+
+TRAIN = ['scene0000_00', 'scene0001_00']
+VAL = ['scene0002_00']
+
+
+@pytest.fixture
+def dataset(tmp_path, layout):
+    """Raw root with two train scenes (3 frames, labels on frame 0) and one val scene; returns (root, arrays)."""
+    root = tmp_path / 'raw'
+    written = {scene_id: layout.write_scene(root, scene_id, num_frames=3) for scene_id in TRAIN + VAL}
+    layout.write_split(root, 'train', TRAIN)
+    layout.write_split(root, 'val', VAL)
+    return root, written
+
+
+def load_info(out, split):
+    with open(out / f'hicl_infos_{split}.pkl', 'rb') as file:
+        return pickle.load(file)
+
+
+def convert(root, out, **kwargs):
+    return convert_scannet(str(root), str(out), progress=False, **kwargs)
+
+
+def test_points_and_masks_round_trip(dataset, tmp_path):
+    root, written = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    for scene_id, arrays in written.items():
+        points = np.fromfile(out / 'points' / f'{scene_id}.bin', dtype=np.float32).reshape(-1, 6)
+        np.testing.assert_array_equal(points[:, :3], arrays['xyz'])
+        np.testing.assert_array_equal(points[:, 3:], arrays['rgb'].astype(np.float32))
+        mask = np.fromfile(out / 'semantic_mask' / f'{scene_id}.bin', dtype=np.int64)
+        np.testing.assert_array_equal(mask, arrays['labels'])
+        assert (out / 'points' / f'{scene_id}.bin').stat().st_size == len(arrays['xyz']) * 6 * 4
+
+
+def test_info_entries(dataset, tmp_path, layout):
+    root, written = dataset
+    out = tmp_path / 'out'
+    summary = convert(root, out, dataset_name='SynthRooms')
+    assert summary['infos'] == {split: str(out / f'hicl_infos_{split}.pkl') for split in ('train', 'val')}
+    assert sorted(summary['converted']) == sorted(TRAIN + VAL) and summary['reused'] == []
+    train = load_info(out, 'train')
+    assert train['metainfo'] == dict(dataset='SynthRooms', info_version='hicl-1.0', label_set='scannet20')
+    assert [entry['scene_id'] for entry in train['data_list']] == TRAIN
+    assert [entry['scene_id'] for entry in load_info(out, 'val')['data_list']] == VAL
+    entry = train['data_list'][1]
+    assert entry['lidar_points'] == dict(num_pts_feats=6, lidar_path='scene0001_00.bin')
+    assert entry['pts_semantic_mask_path'] == 'scene0001_00.bin'
+    assert entry['num_points'] == 9
+    camera = entry['camera']
+    np.testing.assert_allclose(camera['intrinsic_color'], layout.INTRINSIC_COLOR)
+    np.testing.assert_allclose(camera['intrinsic_depth'], layout.INTRINSIC_DEPTH)
+    assert camera['color_size'] == list(layout.COLOR_SIZE) and camera['depth_size'] == list(layout.DEPTH_SIZE)
+    assert camera['depth_scale'] == 1000.0
+    assert [frame['frame_id'] for frame in entry['frames']] == ['0', '1', '2']
+    np.testing.assert_allclose(entry['frames'][2]['pose'], layout.camera_pose(2), atol=1e-6)
+    frames_dir = written['scene0001_00']['frames_dir']
+    for frame in entry['frames']:
+        assert os.path.samefile(out / frame['color_path'], frames_dir / 'color' / f'{frame["frame_id"]}.jpg')
+        assert os.path.samefile(out / frame['depth_path'], frames_dir / 'depth' / f'{frame["frame_id"]}.png')
+    assert os.path.samefile(out / entry['frames'][0]['label_path'], frames_dir / 'label-filt' / '0.png')
+    assert os.path.samefile(out / entry['frames'][0]['instance_path'], frames_dir / 'instance-filt' / '0.png')
+    assert entry['frames'][1]['label_path'] is None and entry['frames'][1]['instance_path'] is None
+
+
+def test_info_is_portable(dataset, tmp_path):
+    """Moving the raw root and the output together keeps every frame path valid."""
+    root, _ = dataset
+    convert(root, tmp_path / 'out')
+    moved = tmp_path / 'moved'
+    moved.mkdir()
+    os.rename(root, moved / 'raw')
+    os.rename(tmp_path / 'out', moved / 'out')
+    for frame in load_info(moved / 'out', 'train')['data_list'][0]['frames']:
+        assert (moved / 'out' / frame['depth_path']).is_file()
+
+
+def test_rerun_skips_finished_scenes(dataset, tmp_path):
+    root, _ = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    first = load_info(out, 'train')
+    outputs = [out / folder / f'{scene_id}{ext}' for scene_id in TRAIN + VAL
+               for folder, ext in (('points', '.bin'), ('semantic_mask', '.bin'), ('scenes', '.json'))]
+    for path in outputs:
+        os.utime(path, ns=(10**18, 10**18))
+    summary = convert(root, out)
+    assert summary['converted'] == [] and sorted(summary['reused']) == sorted(TRAIN + VAL)
+    assert all(path.stat().st_mtime_ns == 10**18 for path in outputs)
+    assert load_info(out, 'train') == first
+
+
+def test_overwrite_reconverts(dataset, tmp_path):
+    root, _ = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    points = out / 'points' / 'scene0000_00.bin'
+    os.utime(points, ns=(10**18, 10**18))
+    assert sorted(convert(root, out, overwrite=True)['converted']) == sorted(TRAIN + VAL)
+    assert points.stat().st_mtime_ns != 10**18
+
+
+def test_rerun_redoes_unfinished_or_changed_scenes(dataset, tmp_path):
+    root, _ = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    (out / 'scenes' / 'scene0001_00.json').unlink()  # as if the run crashed before the record was written
+    assert convert(root, out)['converted'] == ['scene0001_00']
+    summary = convert(root, out, frame_step=2)
+    assert sorted(summary['converted']) == sorted(TRAIN + VAL)
+    assert [frame['frame_id'] for frame in load_info(out, 'val')['data_list'][0]['frames']] == ['0', '2']
+
+
+def test_no_temporary_files_left(dataset, tmp_path):
+    root, _ = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    leftovers = [name for _, _, files in os.walk(out) for name in files if '.tmp' in name]
+    assert leftovers == []
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / 'file.bin'
+    path.write_bytes(b'old')
+
+    def fail_midway(file):
+        file.write(b'partial')
+        raise RuntimeError('crash')
+
+    with pytest.raises(RuntimeError):
+        atomic_write(str(path), fail_midway)
+    assert path.read_bytes() == b'old' and os.listdir(tmp_path) == ['file.bin']
+
+
+def test_frame_step_and_max_frames(tmp_path, layout):
+    scene = layout.write_scene(tmp_path / 'raw', 'scene0003_00', num_frames=7)
+    out = tmp_path / 'out'
+
+    def frame_ids(**kwargs):
+        entry = convert_scene('scene0003_00', str(scene['scene_dir']), str(scene['frames_dir']), str(out), **kwargs)
+        return [frame['frame_id'] for frame in entry['frames']]
+
+    assert frame_ids() == [str(index) for index in range(7)]
+    assert frame_ids(frame_step=3) == ['0', '3', '6']
+    assert frame_ids(frame_step=2, max_frames=2) == ['0', '2']
+
+
+def test_invalid_pose_frames_are_skipped_with_warning(tmp_path, layout):
+    scene = layout.write_scene(tmp_path / 'raw', 'scene0004_00', num_frames=3)
+    layout.write_pose(scene['frames_dir'] / 'pose' / '1.txt', np.full((4, 4), -np.inf))
+    with pytest.warns(UserWarning, match='skipping frame 1: .*scene0004_00.*pose.*1.txt'):
+        entry = convert_scene('scene0004_00', str(scene['scene_dir']), str(scene['frames_dir']),
+                              str(tmp_path / 'out'), max_frames=2)
+    assert [frame['frame_id'] for frame in entry['frames']] == ['0', '2']
+
+
+def test_separate_frames_root_and_test_split(tmp_path, layout):
+    root, frames_root = tmp_path / 'raw', tmp_path / 'exports'
+    scene = layout.write_scene(root, 'scene0707_00', labels=False, scans='scans_test', frames_root=frames_root)
+    layout.write_split(root, 'test', ['scene0707_00'])
+    out = tmp_path / 'out'
+    convert(root, out, splits=('test',), frames_root=str(frames_root))
+    entry = load_info(out, 'test')['data_list'][0]
+    assert 'pts_semantic_mask_path' not in entry and not (out / 'semantic_mask' / 'scene0707_00.bin').exists()
+    assert os.path.samefile(out / entry['frames'][0]['color_path'], scene['frames_dir'] / 'color' / '0.jpg')
+    points = np.fromfile(out / 'points' / 'scene0707_00.bin', dtype=np.float32).reshape(-1, 6)
+    np.testing.assert_array_equal(points[:, :3], scene['xyz'])
+
+
+def test_parallel_matches_serial(dataset, tmp_path):
+    root, _ = dataset
+    convert(root, tmp_path / 'serial')
+    convert(root, tmp_path / 'parallel', workers=2)
+    for split in ('train', 'val'):
+        serial, parallel = load_info(tmp_path / 'serial', split), load_info(tmp_path / 'parallel', split)
+        assert [entry['scene_id'] for entry in parallel['data_list']] == [e['scene_id'] for e in serial['data_list']]
+        assert [entry['frames'] for entry in parallel['data_list']] == [e['frames'] for e in serial['data_list']]
+    for scene_id in TRAIN + VAL:
+        assert ((tmp_path / 'serial' / 'points' / f'{scene_id}.bin').read_bytes()
+                == (tmp_path / 'parallel' / 'points' / f'{scene_id}.bin').read_bytes())
+
+
+def test_unknown_label_set(dataset, tmp_path):
+    with pytest.raises(KeyError, match='nyu41'):
+        convert(dataset[0], tmp_path / 'out', label_set='nyu41')
+
+
+# --- bad inputs: each error names the file ---------------------------------------------------------------
+
+def corrupt_missing_depth(scene, layout):
+    path = scene['frames_dir'] / 'depth' / '1.png'
+    path.unlink()
+    return FileNotFoundError, path, 'frame 1 has a colour image but no depth'
+
+
+def corrupt_truncated_mesh(scene, layout):
+    path = scene['scene_dir'] / 'scene0001_00_vh_clean_2.ply'
+    path.write_bytes(path.read_bytes()[:-20])
+    return ScanNetFormatError, path, 'truncated'
+
+
+def corrupt_nan_vertices(scene, layout):
+    path = scene['scene_dir'] / 'scene0001_00_vh_clean_2.ply'
+    xyz = scene['xyz'].copy()
+    xyz[4] = np.nan
+    layout.write_mesh(path, xyz, scene['rgb'], scene['faces'])
+    return ScanNetFormatError, path, '1 of 9 vertices have NaN'
+
+
+def corrupt_intrinsic_shape(scene, layout):
+    path = scene['frames_dir'] / 'intrinsic' / 'intrinsic_depth.txt'
+    layout.write_pose(path, layout.INTRINSIC_DEPTH[:3])
+    return ScanNetFormatError, path, r'shape \(3, 4\), expected 4x4'
+
+
+def corrupt_label_count(scene, layout):
+    path = scene['scene_dir'] / 'scene0001_00_vh_clean_2.labels.ply'
+    layout.write_labels(path, scene['xyz'][:7], scene['labels'][:7])
+    return ScanNetFormatError, path, '7 labelled vertices but the mesh has 9'
+
+
+def corrupt_missing_mesh(scene, layout):
+    path = scene['scene_dir'] / 'scene0001_00_vh_clean_2.ply'
+    path.unlink()
+    return FileNotFoundError, path, 'mesh not found'
+
+
+@pytest.mark.parametrize('corrupt', [corrupt_missing_depth, corrupt_truncated_mesh, corrupt_nan_vertices,
+                                     corrupt_intrinsic_shape, corrupt_label_count, corrupt_missing_mesh])
+def test_bad_input_names_the_file(dataset, tmp_path, layout, corrupt):
+    root, written = dataset
+    error_type, path, message = corrupt(written['scene0001_00'], layout)
+    with pytest.raises(error_type, match=re.escape(str(path)) + '.*' + message):
+        convert(root, tmp_path / 'out')
+
+
+def test_scene_missing_from_scans(dataset, tmp_path, layout):
+    root, _ = dataset
+    layout.write_split(root, 'val', VAL + ['scene0999_00'])
+    with pytest.raises(ScanNetMissingFileError, match=re.escape(str(root / 'scans' / 'scene0999_00'))
+                       + '.*scene0999_00 is listed in .*scannetv2_val.txt'):
+        convert(root, tmp_path / 'out')
+    assert not (tmp_path / 'out' / 'points').exists(), 'nothing is converted before the scene check'
+
+
+def test_missing_split_file(dataset, tmp_path):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(dataset[0] / 'scannetv2_test.txt'))):
+        convert(dataset[0], tmp_path / 'out', splits=('test',))
+
+
+def test_worker_errors_reach_the_caller(dataset, tmp_path, layout):
+    root, written = dataset
+    error_type, path, message = corrupt_nan_vertices(written['scene0001_00'], layout)
+    with pytest.raises(error_type, match=re.escape(str(path)) + '.*' + message):
+        convert(root, tmp_path / 'out', workers=2)
+
+
+def test_failed_overwrite_invalidates_the_old_record(dataset, tmp_path, layout):
+    root, written = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    corrupt_nan_vertices(written['scene0001_00'], layout)
+    with pytest.raises(ScanNetFormatError):
+        convert(root, out, overwrite=True)
+    assert not (out / 'scenes' / 'scene0001_00.json').exists()

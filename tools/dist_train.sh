@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Distributed training through torchrun and the mmengine launcher: tools/dist_train.sh CONFIG NPROC [ARGS...]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT. CPU-only machines use the gloo backend automatically.
+set -euo pipefail
+CONFIG=$1
+NPROC=$2
+shift 2
+python -m torch.distributed.run --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
+  --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" --nproc_per_node="$NPROC" \
+  "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "$@"
