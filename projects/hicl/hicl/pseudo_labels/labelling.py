@@ -1,0 +1,138 @@
+"""Label every frame of a dataset into the pseudo-label cache (the logic behind tools/make_pseudo_labels.py).
+
+A labeller (simulated or MaskCLIP), built by ``hicl.registry.PSEUDO_LABELLERS.build(cfg)``, offers:
+
+- ``class_names``: the C class names its ids 0..C-1 refer to;
+- ``config``: dict with 'type' and every parameter (written to the cache manifest);
+- ``anchor_sha256``: sha256 of the text anchors it uses, or None;
+- ``required_inputs``: names of the per-frame inputs it reads, keys of ``FRAME_INPUTS``;
+- ``label(scene_id, frame_id, **inputs)``: the (h, w) uint8 pseudo-label image (255 = no label) at the label
+  image size.
+"""
+import os
+import pickle
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from hicl.label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, map_raw_labels
+from .cache import PseudoLabelCache, make_manifest
+from .metrics import confusion_matrix, iou_per_class, mean_iou
+
+DEFAULT_LABEL_SIZE = (320, 240)  # (w, h): the 640x480 colour frame halved
+# Per-frame labeller input -> (frame info key holding its path, what the file is).
+FRAME_INPUTS = dict(
+    true_labels=('label_path', "ScanNet's label-filt 2D labels (uint16 PNG of raw ids)"),
+    instances=('instance_path', "ScanNet's instance-filt 2D instance masks (uint16 PNG)"),
+)
+
+
+def load_scene_infos(data_root, splits):
+    """The scene infos (``data_list`` entries) of <data_root>/hicl_infos_<split>.pkl, for each split in turn."""
+    scenes = []
+    for split in splits:
+        path = os.path.join(data_root, f'hicl_infos_{split}.pkl')
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'info file {path} missing: run tools/create_data.py first')
+        with open(path, 'rb') as f:
+            scenes.extend(pickle.load(f)['data_list'])
+    return scenes
+
+
+def resize_nearest(image, size):
+    """(H, W) image -> (h, w) by nearest-neighbour sampling at pixel centres; size = (w, h) pixels."""
+    height, width = image.shape[:2]
+    rows = ((np.arange(size[1]) + 0.5) * height / size[1]).astype(np.int64)
+    cols = ((np.arange(size[0]) + 0.5) * width / size[0]).astype(np.int64)
+    return image[rows[:, None], cols[None, :]]
+
+
+def read_frame_input(name, path, label_size, raw_ids):
+    """One labeller input resized (nearest) to label_size = (w, h): 'true_labels' as (h, w) uint8 train ids
+    (raw ids not in ``raw_ids`` -> 255), 'instances' as (h, w) int64 instance ids."""
+    with Image.open(path) as image:
+        raw = resize_nearest(np.asarray(image), label_size)
+    if name == 'true_labels':
+        return map_raw_labels(raw, raw_ids, IMAGE_IGNORE).astype(np.uint8)
+    return raw.astype(np.int64)
+
+
+def frame_input_path(name, scene_id, frame, data_root, labeller_name):
+    """Absolute path of one input of a frame; ValueError naming the frame when the info file has none."""
+    key, description = FRAME_INPUTS[name]
+    if frame.get(key) is None:
+        raise ValueError(f'scene {scene_id} frame {frame["frame_id"]} has no {key} in the info file: '
+                         f'{labeller_name} needs {description}')
+    return os.path.join(data_root, frame[key])
+
+
+def label_frame(labeller, scene_id, frame, data_root, label_size, raw_ids):
+    """Run ``labeller`` on one frame info; returns its inputs (dict) and its (h, w) uint8 label image."""
+    name = type(labeller).__name__
+    inputs = {key: read_frame_input(key, frame_input_path(key, scene_id, frame, data_root, name), label_size,
+                                    raw_ids)
+              for key in labeller.required_inputs}
+    labels = labeller.label(scene_id, frame['frame_id'], **inputs)
+    check_label_image(labels, label_size, len(labeller.class_names))
+    return inputs, labels
+
+
+def check_label_image(labels, label_size, num_classes):
+    """Raise ValueError unless ``labels`` is an (h, w) uint8 image of ids < num_classes or 255."""
+    expected_shape = (label_size[1], label_size[0])
+    if labels.shape != expected_shape or labels.dtype != np.uint8:
+        raise ValueError(f'labeller returned {labels.shape} {labels.dtype}, expected {expected_shape} uint8')
+    bad = (labels >= num_classes) & (labels != IMAGE_IGNORE)
+    if bad.any():
+        raise ValueError(f'labeller returned ids {np.unique(labels[bad])[:5].tolist()} outside 0..{num_classes - 1}')
+
+
+def manifest_for(labeller, label_size):
+    """The cache manifest describing ``labeller`` and the label image size (w, h)."""
+    return make_manifest(labeller.config, labeller.class_names, label_size, labeller.anchor_sha256)
+
+
+def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LABEL_SIZE, overwrite=False,
+                  progress=True, raw_ids=SCANNET20_NYU40_IDS):
+    """Write the pseudo-label image of every frame of ``infos`` (scene info dicts) to the cache at cache_root.
+
+    label_size: (w, h) of the label images; raw_ids: raw label-image ids (NYU40) of classes 0..C-1, used to read
+    true labels. Resumable: frames already cached are kept (and evaluated). Returns dict(frames, written,
+    evaluated, miou, iou) with the 2D mIoU and (C,) per-class IoU of the cached labels against the true labels
+    of the frames that have them (miou None when no frame has).
+    """
+    cache = PseudoLabelCache(cache_root)
+    cache.open_for_writing(manifest_for(labeller, label_size), overwrite)
+    num_classes = len(labeller.class_names)
+    confusion = np.zeros((num_classes, num_classes + 1), dtype=np.int64)
+    frames = [(scene['scene_id'], frame) for scene in infos for frame in scene['frames']]
+    written = evaluated = 0
+    for scene_id, frame in tqdm(frames, desc='pseudo-labels', unit='frame', disable=not progress):
+        inputs = {}
+        if cache.has(scene_id, frame['frame_id']):
+            labels = cache.read(scene_id, frame['frame_id'])
+        else:
+            inputs, labels = label_frame(labeller, scene_id, frame, data_root, label_size, raw_ids)
+            cache.write(scene_id, frame['frame_id'], labels)
+            written += 1
+        truth = inputs.get('true_labels')
+        if truth is None and frame.get('label_path') is not None:
+            truth = read_frame_input('true_labels', os.path.join(data_root, frame['label_path']), label_size,
+                                     raw_ids)
+        if truth is not None:
+            confusion += confusion_matrix(labels, truth, num_classes)
+            evaluated += 1
+    return dict(frames=len(frames), written=written, evaluated=evaluated,
+                miou=mean_iou(confusion) if evaluated else None, iou=iou_per_class(confusion))
+
+
+def format_report(result, class_names):
+    """Human-readable summary of a ``label_dataset`` result: counts, 2D mIoU and per-class IoU in %."""
+    lines = [f'{result["frames"]} frames, {result["written"]} labelled now, '
+             f'{result["frames"] - result["written"]} already cached']
+    if result['miou'] is None:
+        return lines[0] + '; no true 2D labels to evaluate against'
+    lines.append(f'2D mIoU vs true labels over {result["evaluated"]} frames: {100 * result["miou"]:.1f}%')
+    lines += [f'  {name:<16s} {100 * iou:5.1f}' for name, iou in zip(class_names, result['iou'])]
+    return '\n'.join(lines)

@@ -1,0 +1,137 @@
+"""Labelling a dataset into the cache: inputs read from the info file, resumable, evaluated, clear errors."""
+import os
+import pickle
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
+from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
+from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, read_frame_input,
+                                          resize_nearest)
+from hicl.pseudo_labels.metrics import confusion_matrix, mean_iou
+from hicl.pseudo_labels.simulated import SimulatedVLMLabeller
+
+COLOR_SIZE = (64, 48)  # W, H of the raw label images
+LABEL_SIZE = (32, 24)
+NYU_WALL, NYU_FLOOR, NYU_CHAIR, NYU_LAMP = 1, 2, 5, 35  # lamp is not a benchmark class -> 255
+
+
+def raw_frame(frame_index):
+    """(48, 64) uint16 NYU40 label image and instance image: wall / floor, a chair moving with the frame, a lamp."""
+    labels = np.full(COLOR_SIZE[::-1], NYU_WALL, np.uint16)
+    labels[24:] = NYU_FLOOR
+    instances = np.zeros(COLOR_SIZE[::-1], np.uint16)
+    left = 4 + 2 * frame_index
+    labels[16:40, left:left + 20], instances[16:40, left:left + 20] = NYU_CHAIR, 1
+    labels[:6, 50:60], instances[:6, 50:60] = NYU_LAMP, 2
+    return labels, instances
+
+
+def write_dataset(root, scene_ids=('scene0000_00', 'scene0001_00'), num_frames=3):
+    """label-filt / instance-filt PNGs and hicl_infos_train.pkl; returns the scene infos."""
+    infos = []
+    for scene_id in scene_ids:
+        frames = []
+        for index in range(num_frames):
+            labels, instances = raw_frame(index)
+            for folder, image in (('label-filt', labels), ('instance-filt', instances)):
+                os.makedirs(os.path.join(root, 'scans', scene_id, folder), exist_ok=True)
+                Image.fromarray(image).save(os.path.join(root, 'scans', scene_id, folder, f'{index}.png'))
+            frames.append(dict(frame_id=str(index), pose=np.eye(4).tolist(), color_path=None, depth_path=None,
+                               label_path=f'scans/{scene_id}/label-filt/{index}.png',
+                               instance_path=f'scans/{scene_id}/instance-filt/{index}.png'))
+        infos.append(dict(scene_id=scene_id, frames=frames))
+    with open(os.path.join(root, 'hicl_infos_train.pkl'), 'wb') as f:
+        pickle.dump(dict(metainfo=dict(classes=SCANNET20_CLASSES), data_list=infos), f)
+    return infos
+
+
+def test_resize_nearest_samples_pixel_centres():
+    image = np.arange(48).reshape(6, 8)
+    assert np.array_equal(resize_nearest(image, (4, 3)), image[1::2, 1::2])
+
+
+def test_true_labels_are_mapped_to_train_ids_with_255_for_other_classes(tmp_path):
+    labels, _ = raw_frame(0)
+    Image.fromarray(labels).save(tmp_path / 'label.png')
+    truth = read_frame_input('true_labels', tmp_path / 'label.png', LABEL_SIZE, (1, 2, 3, 4, 5))
+    assert truth.shape == (24, 32) and truth.dtype == np.uint8
+    assert set(np.unique(truth)) == {0, 1, 4, IMAGE_IGNORE}
+
+
+def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
+    infos = write_dataset(tmp_path)
+    assert load_scene_infos(tmp_path, ['train']) == infos
+    labeller = SimulatedVLMLabeller(token_size=4)
+    cache_root = tmp_path / 'pseudo'
+    result = label_dataset(infos, tmp_path, labeller, cache_root, LABEL_SIZE, progress=False)
+    assert (result['frames'], result['written'], result['evaluated']) == (6, 6, 6)
+
+    cache = PseudoLabelCache(cache_root)
+    cache.check(dict(labeller=labeller.config, label_size=LABEL_SIZE, class_names=SCANNET20_CLASSES))
+    confusion = 0
+    for scene in infos:
+        for frame in scene['frames']:
+            labels, instances = (read_frame_input(name, tmp_path / frame[key], LABEL_SIZE, (1, 2, 3, 4, 5))
+                                 for name, key in (('true_labels', 'label_path'), ('instances', 'instance_path')))
+            cached = cache.read(scene['scene_id'], frame['frame_id'])
+            assert np.array_equal(cached, labeller.label(scene['scene_id'], frame['frame_id'], labels, instances))
+            confusion = confusion + confusion_matrix(cached, labels, len(SCANNET20_CLASSES))
+    assert result['miou'] == pytest.approx(mean_iou(confusion))
+    assert '2D mIoU vs true labels over 6 frames' in format_report(result, SCANNET20_CLASSES)
+
+
+def test_label_dataset_resumes_without_relabelling(tmp_path):
+    infos = write_dataset(tmp_path)
+    labeller = SimulatedVLMLabeller(token_size=4)
+    first = label_dataset(infos[:1], tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    cached_path = PseudoLabelCache(tmp_path / 'pseudo').frame_path('scene0000_00', '0')
+    mtime = os.stat(cached_path).st_mtime_ns
+    again = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    assert (first['written'], again['written'], again['frames']) == (3, 3, 6)
+    assert os.stat(cached_path).st_mtime_ns == mtime
+
+
+def test_other_labeller_settings_are_refused_unless_overwriting(tmp_path):
+    infos = write_dataset(tmp_path, num_frames=1)
+    label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4), tmp_path / 'pseudo', LABEL_SIZE,
+                  progress=False)
+    stronger = SimulatedVLMLabeller(token_size=4, bleed_prob=0.9)
+    with pytest.raises(StaleCacheError, match='labeller.bleed_prob'):
+        label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    result = label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, overwrite=True,
+                           progress=False)
+    assert result['written'] == 2
+
+
+def test_frames_without_2d_labels_are_named_in_the_error(tmp_path):
+    infos = write_dataset(tmp_path, num_frames=2)
+    infos[1]['frames'][1]['instance_path'] = None
+    with pytest.raises(ValueError, match="scene scene0001_00 frame 1 has no instance_path.*instance-filt"):
+        label_dataset(infos, tmp_path, SimulatedVLMLabeller(), tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+
+
+def test_missing_info_file_points_to_the_converter(tmp_path):
+    with pytest.raises(FileNotFoundError, match='tools/create_data.py'):
+        load_scene_infos(tmp_path, ['val'])
+
+
+def test_command_line_tool_writes_the_cache_of_a_config(tmp_path, monkeypatch, capsys):
+    pytest.importorskip('mmengine')
+    write_dataset(tmp_path)
+    config = tmp_path / 'config.py'
+    config.write_text(f"data_root = '{tmp_path}/'\n"
+                      "pseudo_labels = dict(labeller=dict(type='SimulatedVLMLabeller', token_size=4),\n"
+                      f"                     cache_root=data_root + 'pseudo', label_size={LABEL_SIZE})\n")
+    tool = Path(__file__).resolve().parents[2] / 'tools' / 'make_pseudo_labels.py'
+    monkeypatch.setattr(sys, 'argv', [str(tool), str(config), '--splits', 'train'])
+    runpy.run_path(str(tool), run_name='__main__')
+    assert '6 frames, 6 labelled now' in capsys.readouterr().out
+    PseudoLabelCache(tmp_path / 'pseudo').check(dict(labeller=dict(type='SimulatedVLMLabeller', token_size=4),
+                                                     label_size=LABEL_SIZE))
+    assert PseudoLabelCache(tmp_path / 'pseudo').read('scene0001_00', '2').shape == (24, 32)

@@ -1,0 +1,38 @@
+"""Write the pixel pseudo-label cache of a config: python tools/make_pseudo_labels.py CONFIG [--overwrite]
+[--splits train val].
+
+Reads ``data_root`` and ``pseudo_labels = dict(labeller=dict(type=..., ...), cache_root=..., label_size=(W, H))``
+(optional ``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids) from the config,
+labels every frame of <data_root>/hicl_infos_<split>.pkl and prints the 2D mIoU against the true 2D labels
+where the frames have them. Resumes: frames already in the cache are kept.
+"""
+import argparse
+
+from mmengine.config import Config
+
+from hicl.label_sets import SCANNET20_NYU40_IDS
+from hicl.pseudo_labels.labelling import format_report, label_dataset, load_scene_infos
+from hicl.registry import PSEUDO_LABELLERS
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file with data_root and a pseudo_labels dict')
+    parser.add_argument('--splits', nargs='+', default=['train'], help='info-file splits to label')
+    parser.add_argument('--overwrite', action='store_true', help='delete an existing cache and label anew')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    settings = cfg.pseudo_labels
+    labeller = PSEUDO_LABELLERS.build(settings.labeller)
+    result = label_dataset(load_scene_infos(cfg.data_root, args.splits), cfg.data_root, labeller,
+                           settings.cache_root, settings.label_size, overwrite=args.overwrite,
+                           raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))
+    print(format_report(result, labeller.class_names))
+
+
+if __name__ == '__main__':
+    main()
