@@ -83,3 +83,15 @@ def test_malicious_checkpoint_is_refused(tmp_path, payload):
     with pytest.raises(compat.UnsafeCheckpointError, match='refusing to load global|only HistoryBuffer'):
         _load_checkpoint(str(path), map_location='cpu')
     assert not marker.exists()
+
+
+@cpu_only
+def test_mmengine_pytorch_launcher_initialises_gloo_without_cuda():
+    import subprocess
+    import sys
+    code = ('import hicl, torch.distributed as dist; from mmengine.dist import init_dist; '
+            "init_dist('pytorch', backend='gloo'); print('world', dist.get_world_size())")
+    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1', MASTER_PORT='29531')
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]  # "Found no NVIDIA driver" before the fix
+    assert 'world 1' in out.stdout

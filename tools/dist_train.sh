@@ -5,6 +5,6 @@ set -euo pipefail
 CONFIG=$1
 NPROC=$2
 shift 2
-python -m torch.distributed.run --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
+"${PYTHON:-python}" -m torch.distributed.run --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
   --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" --nproc_per_node="$NPROC" \
   "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "$@"

@@ -8,20 +8,11 @@ import plyfile
 import pytest
 from PIL import Image
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / 'shared' / 'data'
 
 COLOR_SIZE = (8, 6)  # W, H of the tiny colour frames
 DEPTH_SIZE = (4, 3)  # W, H of the tiny depth frames
 INTRINSIC_COLOR = np.array([[10.0, 0, 4, 0], [0, 10.0, 3, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
 INTRINSIC_DEPTH = np.array([[5.0, 0, 2, 0], [0, 5.0, 1.5, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
-
-
-@pytest.fixture
-def shared_data():
-    """``<repo>/../shared/data`` (real samples); skips when absent, as in a user's fresh clone."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f'real sample data not found at {SHARED_DATA} (only present in the project workspace)')
-    return SHARED_DATA
 
 
 def grid_mesh(size=3, offset=0.0):

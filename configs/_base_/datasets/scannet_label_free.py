@@ -2,7 +2,7 @@
 # Training sees only pixel pseudo-labels paired with points; the 3D labels are read by evaluation alone.
 dataset_type = 'LabelFreeScanNetDataset'
 data_root = 'data/scannet/'
-pseudo_label_dir = 'pseudo_labels/maskclip'
+pseudo_label_dir = 'pseudo_labels/simulated'
 num_frames = 8  # frames sampled per scene per iteration (CLIP2Scene)
 depth_tolerance = 0.05  # metres, |depth - z| for a point to count as seen by a pixel
 

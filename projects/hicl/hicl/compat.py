@@ -11,6 +11,8 @@ Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imp
    ``HistoryBuffer``; torch >= 2.6 loads with ``weights_only=True`` and refuses them. We load them with a
    restricted unpickler that allows exactly the globals such a checkpoint needs, so a crafted checkpoint still
    cannot run code.
+4. :func:`fix_mmengine_cpu_distributed_init` -- mmengine 0.10.7's PyTorch launcher calls
+   ``torch.cuda.set_device`` unconditionally, so ``tools/dist_train.sh`` fails on machines without CUDA.
 """
 import _compat_pickle
 import builtins
@@ -54,14 +56,30 @@ def fix_spconv_cpu_stream():
 
 
 @contextlib.contextmanager
-def _cuda_calls_stay_on_cpu():
-    """Within this context ``Tensor.cuda()`` returns the tensor unchanged (used only without CUDA)."""
-    original = torch.Tensor.cuda
-    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+def _replaced(owner, name, replacement):
+    """Within this context ``owner.name`` is ``replacement`` (used only on machines without CUDA)."""
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
     try:
         yield
     finally:
-        torch.Tensor.cuda = original
+        setattr(owner, name, original)
+
+
+def _run_without_cuda(function, owner, name, replacement):
+    """``function`` wrapped so that, when CUDA is unavailable, it runs with ``owner.name`` replaced."""
+    if getattr(function, '_hicl_cpu_safe', False):
+        return function
+
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        if torch.cuda.is_available():
+            return function(*args, **kwargs)
+        with _replaced(owner, name, replacement):
+            return function(*args, **kwargs)
+
+    wrapped._hicl_cpu_safe = True
+    return wrapped
 
 
 def fix_mmdet3d_minkunet_voxelize():
@@ -70,19 +88,8 @@ def fix_mmdet3d_minkunet_voxelize():
     On CUDA machines the original method runs untouched (its ``.cuda()`` is then the points' device).
     """
     from mmdet3d.models.data_preprocessors import Det3DDataPreprocessor
-    original = Det3DDataPreprocessor.voxelize
-    if getattr(original, '_hicl_cpu_safe', False):
-        return
-
-    @functools.wraps(original)
-    def voxelize(self, points, data_samples):
-        if torch.cuda.is_available():
-            return original(self, points, data_samples)
-        with _cuda_calls_stay_on_cpu():
-            return original(self, points, data_samples)
-
-    voxelize._hicl_cpu_safe = True
-    Det3DDataPreprocessor.voxelize = voxelize
+    Det3DDataPreprocessor.voxelize = _run_without_cuda(Det3DDataPreprocessor.voxelize, torch.Tensor, 'cuda',
+                                                       lambda tensor, *args, **kwargs: tensor)
 
 
 # ---------------------------------------------------------------------------------------------- mmengine
@@ -168,8 +175,19 @@ def fix_mmengine_checkpoint_loading():
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safely, force=True)
 
 
+# ---------------------------------------------------------------------------------------------- mmengine dist
+
+
+def fix_mmengine_cpu_distributed_init():
+    """Let mmengine's PyTorch launcher skip ``torch.cuda.set_device`` on machines without CUDA (gloo)."""
+    from mmengine.dist import utils
+    utils._init_dist_pytorch = _run_without_cuda(utils._init_dist_pytorch, torch.cuda, 'set_device',
+                                                 lambda device: None)
+
+
 def apply_all():
     """Apply every fix (idempotent)."""
     fix_spconv_cpu_stream()
     fix_mmdet3d_minkunet_voxelize()
     fix_mmengine_checkpoint_loading()
+    fix_mmengine_cpu_distributed_init()

@@ -1,0 +1,37 @@
+"""Shared fixtures: the real sample folder and a tiny SynthRooms dataset with noise-free pseudo-labels."""
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / 'shared' / 'data'
+TINY_PSEUDO_LABELS = 'pseudo_labels/exact'
+
+
+@pytest.fixture
+def shared_data():
+    """``<repo>/../shared/data`` (real samples); skips when absent, as in a user's fresh clone."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real sample data not found at {SHARED_DATA} (only present in the project workspace)')
+    return SHARED_DATA
+
+
+def exact_labeller():
+    """The simulated labeller with every kind of noise off: its labels are the true 2D labels."""
+    from hicl.pseudo_labels import SimulatedVLMLabeller
+    return SimulatedVLMLabeller(token_size=1, upsample='nearest', scene_confusion_prob=0, view_confusion_prob=0,
+                                bleed_prob=0, token_confusion_prob=0, token_noise_prob=0)
+
+
+@pytest.fixture(scope='session')
+def synthrooms_tiny(tmp_path_factory):
+    """2 train + 1 val SynthRooms scenes (10 cm vertex spacing, 4 small frames each), converted, with anchors
+    and exact pixel labels in ``pseudo_labels/exact``. Returns the data root."""
+    from hicl.pseudo_labels import label_dataset, load_scene_infos
+    from hicl.synthrooms.prepare import prepare_synthrooms
+    root = tmp_path_factory.mktemp('synthrooms_tiny')
+    prepare_synthrooms(str(root), num_train=2, num_val=1, frames_per_scene=4, progress=False,
+                       vertex_spacing=0.1, color_size=(320, 240), depth_size=(160, 120))
+    label_dataset(load_scene_infos(str(root), ['train', 'val']), str(root), exact_labeller(),
+                  str(root / TINY_PSEUDO_LABELS), label_size=(160, 120), progress=False)
+    return root

@@ -1,0 +1,61 @@
+"""The registered dataset and transforms on generated SynthRooms scenes with exact pixel labels."""
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from hicl.datasets import LabelFreeScanNetDataset
+from hicl.label_sets import SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
+from tests.conftest import TINY_PSEUDO_LABELS
+
+LOAD_POINTS = dict(type='LoadPointsFromFile', coord_type='DEPTH', shift_height=False, use_color=True, load_dim=6,
+                   use_dim=[0, 1, 2, 3, 4, 5])
+
+
+def build(root, depth_tolerance=0.05, num_frames=4, pseudo_labels=TINY_PSEUDO_LABELS):
+    init_default_scope('mmdet3d')
+    pipeline = [LOAD_POINTS, dict(type='LoadSceneFrames', num_frames=num_frames),
+                dict(type='PairPointsWithPixels', depth_tolerance=depth_tolerance),
+                dict(type='PackLabelFreeInputs', keys=['points'])]
+    return LabelFreeScanNetDataset(
+        data_root=str(root), ann_file='hicl_infos_train.pkl', pipeline=pipeline,
+        data_prefix=dict(pts='points', pts_semantic_mask='semantic_mask', pseudo_labels=pseudo_labels))
+
+
+def true_labels(root, scene):
+    raw = np.fromfile(root / 'semantic_mask' / f'{scene}.bin', dtype=np.int64)
+    return map_raw_labels(raw, SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
+
+
+def pair_agreement(sample, labels):
+    pairs = sample['data_samples'].pseudo_pairs
+    return (labels[pairs.point_idx.numpy()] == pairs.label.numpy()).mean()
+
+
+def test_pairs_carry_the_label_of_the_pixel_that_sees_the_point(synthrooms_tiny):
+    dataset = build(synthrooms_tiny)
+    sample = dataset[0]
+    scene = dataset.get_data_info(0)['scene_id']
+    labels = true_labels(synthrooms_tiny, scene)
+    pairs = sample['data_samples'].pseudo_pairs
+    assert len(pairs.label) > 0.1 * len(labels)
+    assert set(pairs.view_idx.unique().tolist()) == {0, 1, 2, 3}
+    assert pair_agreement(sample, labels) > 0.9
+    # training samples carry no 3D ground truth
+    assert 'pts_semantic_mask' not in sample['data_samples'].gt_pts_seg
+
+
+def test_depth_check_rejects_occluded_points(synthrooms_tiny):
+    scene_labels = true_labels(synthrooms_tiny, build(synthrooms_tiny).get_data_info(0)['scene_id'])
+    np.random.seed(0)
+    checked = pair_agreement(build(synthrooms_tiny)[0], scene_labels)
+    np.random.seed(0)
+    unchecked_sample = build(synthrooms_tiny, depth_tolerance=1e3)[0]
+    assert len(unchecked_sample['data_samples'].pseudo_pairs.label) > 0
+    assert pair_agreement(unchecked_sample, scene_labels) < checked - 0.05
+
+
+def test_missing_pseudo_labels_and_info_are_clear_errors(synthrooms_tiny, tmp_path):
+    with pytest.raises(FileNotFoundError, match='create_data.py'):
+        build(tmp_path)
+    with pytest.raises(FileNotFoundError, match='make_pseudo_labels.py'):
+        build(synthrooms_tiny, pseudo_labels='pseudo_labels/never_made')[0]
