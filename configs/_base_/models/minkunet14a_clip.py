@@ -1,7 +1,9 @@
 # The CLIP2Scene 3D net: stock mmdet3d MinkUNet (spconv backend) configured as MinkUNet14A, 5 cm voxels,
-# and the pseudo-label head (features -> CLIP space, logits against fixed text anchors, Eq. 1).
+# colour as the input feature, and the pseudo-label head (features -> CLIP space, logits against fixed text
+# anchors, Eq. 1).
 model = dict(
-    type='MinkUNet',
+    type='LabelFreeSegmentor',
+    feature_dims=[3, 4, 5],  # r g b of the voxel's representative point (CLIP2Scene); xyz only locate voxels
     data_preprocessor=dict(
         type='Det3DDataPreprocessor',
         voxel=True,
@@ -12,7 +14,7 @@ model = dict(
                          voxel_size=[0.05, 0.05, 0.05], max_voxels=(-1, -1))),
     backbone=dict(
         type='MinkUNetBackbone',
-        in_channels=6,  # x y z r g b of the voxel's representative point
+        in_channels=3,
         base_channels=32,
         num_stages=4,
         encoder_channels=[32, 64, 128, 256],

@@ -1,4 +1,5 @@
 """Registered model components (backbones come from mmdet3d)."""
 from .heads import PseudoLabelHead
+from .segmentors import LabelFreeSegmentor
 
-__all__ = ['PseudoLabelHead']
+__all__ = ['LabelFreeSegmentor', 'PseudoLabelHead']

@@ -1,0 +1,3 @@
+from .label_free_segmentor import LabelFreeSegmentor
+
+__all__ = ['LabelFreeSegmentor']
