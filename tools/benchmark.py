@@ -4,26 +4,30 @@ Rows: seconds per training iteration (data loading and model step separately) an
 (default: the CLIP2Scene baseline on the SynthRooms demo scenes)."""
 import argparse
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('configs', nargs='*', default=['configs/clip2scene_synthrooms.py'])
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     from hicl.engine.benchmark import benchmark_training
-    header = (f'{"config":<36} {"batch":>5} {"voxels":>8} {"pairs":>8} {"data s/it":>9} {"step s/it":>9} '
+    header = (f'{"config":<36} {"voxel m":>7} {"batch":>5} {"voxels":>8} {"pairs":>8} {"data s/it":>9} {"step s/it":>9} '
               f'{"total s/it":>10} {"peak MiB":>9} {"params":>10}')
     rows = []
     for path in args.configs:
         cfg = Config.fromfile(path)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
         r = benchmark_training(cfg, num_iters=args.iters)
-        rows.append(f'{path.split("/")[-1]:<36} {cfg.train_dataloader.batch_size:>5} {r["voxels"]:>8.0f} '
+        voxel = cfg.model.data_preprocessor.voxel_layer.voxel_size[0]
+        rows.append(f'{path.split("/")[-1]:<36} {voxel:>7.2f} {cfg.train_dataloader.batch_size:>5} {r["voxels"]:>8.0f} '
                     f'{r["pairs"]:>8.0f} {r["data_s"]:>9.3f} {r["step_s"]:>9.3f} {r["iter_s"]:>10.3f} '
                     f'{r["peak_mib"]:>9.0f} {r["params"]:>10,d}')
     print('\n'.join(['', header, '-' * len(header)] + rows))

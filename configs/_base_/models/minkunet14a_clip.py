@@ -3,7 +3,9 @@
 # anchors, Eq. 1).
 model = dict(
     type='LabelFreeSegmentor',
-    feature_dims=[3, 4, 5],  # r g b of the voxel's representative point (CLIP2Scene); xyz only locate voxels
+    # r g b of the voxel's representative point (CLIP2Scene); xyz only locate the voxels. On SynthRooms (8 epochs)
+    # colour alone gave 16.1% val mIoU against 13.1% for x y z r g b and 11.6% for z r g b.
+    feature_dims=[3, 4, 5],
     data_preprocessor=dict(
         type='Det3DDataPreprocessor',
         voxel=True,
