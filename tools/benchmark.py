@@ -1,7 +1,9 @@
 """Benchmarks, printed as a table: python tools/benchmark.py [CONFIG ...] [--iters 10].
 
 Rows: seconds per training iteration (data loading and model step separately) and peak memory of each config
-(default: the CLIP2Scene baseline on the SynthRooms demo scenes)."""
+(default: the CLIP2Scene baseline on the SynthRooms demo scenes). A second table gives the point <-> pixel pairing
+throughput (depth test + labelled projection) on a synthetic ScanNet-size scene (150k points, 8 frames, 640x480),
+a third MaskCLIP pseudo-labelling throughput (ViT-B-16, random weights, batched, 416x224 input)."""
 import argparse
 
 from mmengine.config import Config, DictAction
@@ -12,12 +14,13 @@ def parse_args():
     parser.add_argument('configs', nargs='*', default=['configs/clip2scene_synthrooms.py'])
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
+    parser.add_argument('--skip-maskclip', action='store_true', help='do not time MaskCLIP pseudo-labelling')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    from hicl.engine.benchmark import benchmark_training
+    from hicl.engine.benchmark import benchmark_maskclip, benchmark_pairing, benchmark_training
     header = (f'{"config":<36} {"voxel m":>7} {"batch":>5} {"voxels":>8} {"pairs":>8} {"data s/it":>9} {"step s/it":>9} '
               f'{"total s/it":>10} {"peak MiB":>9} {"params":>10}')
     rows = []
@@ -31,6 +34,21 @@ def main():
                     f'{r["pairs"]:>8.0f} {r["data_s"]:>9.3f} {r["step_s"]:>9.3f} {r["iter_s"]:>10.3f} '
                     f'{r["peak_mib"]:>9.0f} {r["params"]:>10,d}')
     print('\n'.join(['', header, '-' * len(header)] + rows))
+    print_pairing_table(benchmark_pairing())
+    if not args.skip_maskclip:
+        size, batch = (416, 224), 8
+        header = f'{"MaskCLIP pseudo-labels":<36} {"input":>9} {"batch":>5} {"frames/s":>9}'
+        row = f'{"ViT-B-16 (random weights)":<36} {f"{size[0]}x{size[1]}":>9} {batch:>5} ' \
+              f'{benchmark_maskclip(input_size=size, batch_size=batch):>9.2f}'
+        print('\n'.join(['', header, '-' * len(header), row]))
+
+
+def print_pairing_table(result):
+    """Print the ``benchmark_pairing`` result as a one-row table."""
+    header = f'{"pairing (synthetic scene)":<36} {"points":>8} {"frames":>6} {"pairs":>8} {"s/scene":>8} {"proj/s":>12}'
+    row = (f'{"depth test + labelled projection":<36} {result["num_points"]:>8,d} {result["num_frames"]:>6} '
+           f'{result["pairs"]:>8} {result["seconds_per_scene"]:>8.3f} {result["projections_per_s"]:>12,.0f}')
+    print('\n'.join(['', header, '-' * len(header), row]))
 
 
 if __name__ == '__main__':

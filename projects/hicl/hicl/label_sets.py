@@ -1,8 +1,13 @@
 """Label sets, kept in one place: class names, raw-id mappings, palettes.
 
 Shared by the dataset metainfo, the converters, the pseudo-labellers and the text-anchor tool.
-Class ids are contiguous 0..C-1; ``IGNORE_INDEX = C`` follows mmdet3d's ScanNet convention
+Class ids are contiguous 0..C-1; ``IGNORE_INDEX = C`` follows mmdet3d's ScanNet and nuScenes-seg convention
 (the evaluation drops it). Label images use ``IMAGE_IGNORE = 255`` for "no label".
+
+Each ``LABEL_SETS`` entry holds ``classes``, ``ignore_index``, ``palette`` and the raw-id mapping in two forms:
+``raw_ids`` (the raw id of each class, in class order; only when raw ids and classes are one-to-one, else None)
+and ``raw_to_train`` (lookup table: entry r is the train id of raw id r; always present). ScanNet-20 has both;
+nuScenes-16 merges several lidarseg classes into one (adult/child/... -> pedestrian), so only the table.
 """
 import numpy as np
 
@@ -21,16 +26,46 @@ SCANNET20_PALETTE = (
     (247, 182, 210), (219, 219, 141), (255, 127, 14), (158, 218, 229), (44, 160, 44), (112, 128, 144),
     (227, 119, 194), (82, 84, 163))
 
-LABEL_SETS = {
-    'scannet20': dict(classes=SCANNET20_CLASSES, raw_ids=SCANNET20_NYU40_IDS, palette=SCANNET20_PALETTE),
-}
+NYU40_MAX_ID = 40
 
-
-def get_label_set(name):
-    """Return the label-set dict (classes, raw_ids, palette) registered under ``name``."""
-    if name not in LABEL_SETS:
-        raise KeyError(f'unknown label set {name!r}; known: {sorted(LABEL_SETS)}')
-    return LABEL_SETS[name]
+NUSCENES16_CLASSES = (
+    'barrier', 'bicycle', 'bus', 'car', 'construction vehicle', 'motorcycle', 'pedestrian', 'traffic cone',
+    'trailer', 'truck', 'driveable surface', 'other flat', 'sidewalk', 'terrain', 'manmade', 'vegetation')
+NUSCENES16_IGNORE_INDEX = len(NUSCENES16_CLASSES)
+# nuScenes-lidarseg general class id (0..31, the devkit's category "index") -> 16-class train id: the standard
+# mapping of the nuScenes lidarseg benchmark (as in mmdet3d's nuScenes-seg ``labels_map``); entry r is the train
+# id of raw id r, and 16 (= NUSCENES16_IGNORE_INDEX) marks raw classes that the benchmark ignores.
+NUSCENES_LIDARSEG_TO_16 = (
+    16,  # 0 noise
+    16,  # 1 animal
+    6, 6, 6,  # 2 human.pedestrian.adult, 3 .child, 4 .construction_worker
+    16,  # 5 human.pedestrian.personal_mobility
+    6,  # 6 human.pedestrian.police_officer
+    16, 16,  # 7 human.pedestrian.stroller, 8 .wheelchair
+    0,  # 9 movable_object.barrier
+    16, 16,  # 10 movable_object.debris, 11 .pushable_pullable
+    7,  # 12 movable_object.trafficcone
+    16,  # 13 static_object.bicycle_rack
+    1,  # 14 vehicle.bicycle
+    2, 2,  # 15 vehicle.bus.bendy, 16 vehicle.bus.rigid
+    3,  # 17 vehicle.car
+    4,  # 18 vehicle.construction
+    16, 16,  # 19 vehicle.emergency.ambulance, 20 .police
+    5,  # 21 vehicle.motorcycle
+    8,  # 22 vehicle.trailer
+    9,  # 23 vehicle.truck
+    10,  # 24 flat.driveable_surface
+    11,  # 25 flat.other
+    12,  # 26 flat.sidewalk
+    13,  # 27 flat.terrain
+    14,  # 28 static.manmade
+    16,  # 29 static.other
+    15,  # 30 static.vegetation
+    16)  # 31 vehicle.ego
+NUSCENES16_PALETTE = (
+    (255, 120, 50), (255, 192, 203), (255, 255, 0), (0, 150, 245), (0, 255, 255), (200, 180, 0),
+    (255, 0, 0), (255, 240, 150), (135, 60, 0), (160, 32, 240), (255, 0, 255), (139, 137, 137),
+    (75, 0, 75), (150, 240, 80), (230, 230, 250), (0, 175, 0))
 
 
 def raw_to_train_lut(raw_ids, ignore_index, max_raw_id=None):
@@ -44,6 +79,23 @@ def raw_to_train_lut(raw_ids, ignore_index, max_raw_id=None):
     return lut
 
 
+LABEL_SETS = {
+    'scannet20': dict(classes=SCANNET20_CLASSES, ignore_index=SCANNET20_IGNORE_INDEX, raw_ids=SCANNET20_NYU40_IDS,
+                      raw_to_train=tuple(raw_to_train_lut(SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX,
+                                                          NYU40_MAX_ID).tolist()),
+                      palette=SCANNET20_PALETTE),
+    'nuscenes16': dict(classes=NUSCENES16_CLASSES, ignore_index=NUSCENES16_IGNORE_INDEX, raw_ids=None,
+                       raw_to_train=NUSCENES_LIDARSEG_TO_16, palette=NUSCENES16_PALETTE),
+}
+
+
+def get_label_set(name):
+    """Return the label-set dict (classes, ignore_index, raw_ids, raw_to_train, palette) registered as ``name``."""
+    if name not in LABEL_SETS:
+        raise KeyError(f'unknown label set {name!r}; known: {sorted(LABEL_SETS)}')
+    return LABEL_SETS[name]
+
+
 def map_raw_labels(raw_labels, raw_ids, ignore_index):
     """Map an array of raw ids to train ids; ids outside the table map to ``ignore_index``."""
     raw_labels = np.asarray(raw_labels).astype(np.int64)
@@ -52,3 +104,15 @@ def map_raw_labels(raw_labels, raw_ids, ignore_index):
     valid = raw_labels >= 0
     out[valid] = lut[raw_labels[valid]]
     return out
+
+
+def map_with_lut(raw_labels, raw_to_train, ignore_index):
+    """Map raw ids through a lookup table (entry r = train id of raw id r, e.g. ``NUSCENES_LIDARSEG_TO_16``).
+
+    Returns int64 train ids of the same shape; raw ids outside the table (negative or too large) map to
+    ``ignore_index``.
+    """
+    raw_labels = np.asarray(raw_labels).astype(np.int64)
+    lut = np.asarray(raw_to_train, dtype=np.int64)
+    in_table = (raw_labels >= 0) & (raw_labels < len(lut))
+    return np.where(in_table, lut[np.where(in_table, raw_labels, 0)], ignore_index)

@@ -1,11 +1,18 @@
-"""Training-iteration cost: seconds per iteration (data and model separately) and peak memory."""
+"""Training-iteration cost: seconds per iteration (data and model separately) and peak memory; point <-> pixel
+pairing throughput on a synthetic ScanNet-size scene."""
 import resource
 import time
 
+import numpy as np
 import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
+
+from ..geometry import depth_agrees, pair_points_with_pixels
+
+ROOM_SIZE = (6.0, 5.0, 3.0)  # metres, an axis-aligned box room with a corner at the origin
+SCANNET_DEPTH_FOCAL = 577.87  # pixels, ScanNet's depth camera at 640x480
 
 
 def peak_memory_mib():
@@ -52,3 +59,82 @@ def benchmark_training(cfg, num_iters=10, warmup=2):
     return dict(data_s=mean(data_times), step_s=mean(step_times), iter_s=mean(data_times) + mean(step_times),
                 voxels=mean(voxels), pairs=mean(pairs), peak_mib=peak_memory_mib(),
                 params=sum(p.numel() for p in model.parameters()))
+
+
+def benchmark_maskclip(model='ViT-B-16', input_size=(416, 224), batch_size=8, iters=3):
+    """MaskCLIP dense-feature throughput of a random-weight ``model`` at input_size = (W, H) pixels: frames per
+    second over ``iters`` batches of ``batch_size`` frames, after one warm-up batch."""
+    from hicl.pseudo_labels.maskclip import build_dense_features
+    dense_features = build_dense_features(model, pretrained=None)
+    images = torch.rand(batch_size, 3, input_size[1], input_size[0])
+    dense_features(images)
+    start = time.perf_counter()
+    for _ in range(iters):
+        dense_features(images)
+    return iters * batch_size / (time.perf_counter() - start)
+
+
+def box_room_points(num_points, rng):
+    """(N, 3) points uniform over the 6 faces (walls, floor, ceiling) of the ``ROOM_SIZE`` box, metres."""
+    size = np.asarray(ROOM_SIZE)
+    face_axis = np.repeat([0, 1, 2], 2)  # the axis each face is normal to
+    face_area = np.prod(size) / size[face_axis]
+    face = rng.choice(6, size=num_points, p=face_area / face_area.sum())
+    xyz = rng.random((num_points, 3)) * size
+    xyz[np.arange(num_points), face_axis[face]] = np.where(face % 2 == 0, 0.0, size[face_axis[face]])
+    return xyz
+
+
+def room_cameras(num_frames, height=1.5):
+    """(V, 4, 4) camera-to-world poses at the room centre, looking horizontally at evenly spaced yaws."""
+    poses = np.tile(np.eye(4), (num_frames, 1, 1))
+    for pose, yaw in zip(poses, np.linspace(0, 2 * np.pi, num_frames, endpoint=False)):
+        forward = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+        down = np.array([0.0, 0.0, -1.0])
+        pose[:3, :3] = np.stack([np.cross(down, forward), down, forward], axis=1)  # columns: x right, y down, z
+        pose[:3, 3] = [ROOM_SIZE[0] / 2, ROOM_SIZE[1] / 2, height]
+    return poses
+
+
+def render_box_depth(camera_to_world, intrinsic, image_size):
+    """(V, H, W) float32 depth maps (camera z, metres) of the inside of the ``ROOM_SIZE`` box, by ray casting."""
+    width, height = image_size
+    col, row = np.meshgrid(np.arange(width), np.arange(height))
+    rays = np.stack([(col - intrinsic[0, 2]) / intrinsic[0, 0], (row - intrinsic[1, 2]) / intrinsic[1, 1],
+                     np.ones_like(col, dtype=np.float64)], axis=-1)  # camera frame, z = 1
+    world_rays = np.einsum('vij,hwj->vhwi', camera_to_world[:, :3, :3], rays)
+    centre = camera_to_world[:, None, None, :3, 3]
+    bound = np.where(world_rays > 0, np.asarray(ROOM_SIZE), 0.0)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        steps = np.where(world_rays != 0, (bound - centre) / world_rays, np.inf)
+    return steps.min(axis=-1).astype(np.float32)  # the ray's z is 1, so the step to the first face is its depth
+
+
+def synthetic_pairing_scene(num_points, num_frames, image_size, num_classes=20, seed=0):
+    """A ScanNet-like scene: points (N, 3), poses (V, 4, 4), depth (V, H, W) metres, labels (V, H, W) uint8,
+    intrinsics (3, 3) of a 640x480-like camera scaled to ``image_size`` (W, H) pixels."""
+    rng = np.random.default_rng(seed)
+    focal = SCANNET_DEPTH_FOCAL * image_size[0] / 640
+    intrinsic = np.array([[focal, 0, (image_size[0] - 1) / 2], [0, focal, (image_size[1] - 1) / 2], [0, 0, 1]])
+    poses = room_cameras(num_frames)
+    labels = rng.integers(0, num_classes, size=(num_frames, image_size[1], image_size[0]), dtype=np.uint8)
+    return box_room_points(num_points, rng), poses, render_box_depth(poses, intrinsic, image_size), labels, intrinsic
+
+
+def benchmark_pairing(num_points=150_000, num_frames=8, image_size=(640, 480), repeats=3):
+    """Time the pairing of one scene: the depth test (5 cm) and the labelled projection, as the data pipeline runs
+    them, on a synthetic ScanNet-size scene (N points, V frames, (W, H) depth and label images).
+
+    Returns dict(seconds_per_scene: median over ``repeats``; projections_per_s: point-frame projections per second
+    (N * V / seconds); pairs: pairs of one scene; num_points, num_frames).
+    """
+    xyz, poses, depth, labels, intrinsic = synthetic_pairing_scene(num_points, num_frames, image_size)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        visible = depth_agrees(xyz, poses, depth, intrinsic, tolerance=0.05)
+        pairs = pair_points_with_pixels(xyz, poses, labels, intrinsic, visible=visible)
+        times.append(time.perf_counter() - start)
+    seconds = float(np.median(times))
+    return dict(seconds_per_scene=seconds, projections_per_s=num_points * num_frames / seconds,
+                pairs=len(pairs.label), num_points=num_points, num_frames=num_frames)

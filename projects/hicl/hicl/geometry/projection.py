@@ -61,7 +61,7 @@ def project_points(xyz, camera_to_world, intrinsic):
     """
     xyz = np.asarray(xyz, dtype=np.float64)
     w2c = world_to_camera(camera_to_world)
-    cam = np.einsum('vij,nj->vni', w2c[:, :3, :3], xyz) + w2c[:, None, :3, 3]
+    cam = xyz @ np.swapaxes(w2c[:, :3, :3], 1, 2) + w2c[:, None, :3, 3]  # (V, N, 3); matmul is ~5x einsum
     z = cam[..., 2]
     k = np.broadcast_to(as_intrinsic_3x3(intrinsic), (len(w2c), 3, 3))
     safe_z = np.where(z > 1e-9, z, 1.0)

@@ -7,7 +7,9 @@ A labeller (simulated or MaskCLIP), built by ``hicl.registry.PSEUDO_LABELLERS.bu
 - ``anchor_sha256``: sha256 of the text anchors it uses, or None;
 - ``required_inputs``: names of the per-frame inputs it reads, keys of ``FRAME_INPUTS``;
 - ``label(scene_id, frame_id, **inputs)``: the (h, w) uint8 pseudo-label image (255 = no label) at the label
-  image size.
+  image size;
+- optionally ``batch_size`` and ``label_batch(label_size, **inputs)``, each input a list over frames: the list
+  of their label images at label_size = (w, h). Labellers offering it (MaskCLIP) are run on batches of frames.
 """
 import os
 import pickle
@@ -25,6 +27,7 @@ DEFAULT_LABEL_SIZE = (320, 240)  # (w, h): the 640x480 colour frame halved
 FRAME_INPUTS = dict(
     true_labels=('label_path', "ScanNet's label-filt 2D labels (uint16 PNG of raw ids)"),
     instances=('instance_path', "ScanNet's instance-filt 2D instance masks (uint16 PNG)"),
+    color=('color_path', 'the colour frame (RGB image, read at its own size)'),
 )
 
 
@@ -49,9 +52,12 @@ def resize_nearest(image, size):
 
 
 def read_frame_input(name, path, label_size, raw_ids):
-    """One labeller input resized (nearest) to label_size = (w, h): 'true_labels' as (h, w) uint8 train ids
-    (raw ids not in ``raw_ids`` -> 255), 'instances' as (h, w) int64 instance ids."""
+    """One labeller input: 'color' as (H, W, 3) uint8 RGB at the image's own size; resized (nearest) to
+    label_size = (w, h): 'true_labels' as (h, w) uint8 train ids (raw ids not in ``raw_ids`` -> 255),
+    'instances' as (h, w) int64 instance ids."""
     with Image.open(path) as image:
+        if name == 'color':
+            return np.asarray(image.convert('RGB'))
         raw = resize_nearest(np.asarray(image), label_size)
     if name == 'true_labels':
         return map_raw_labels(raw, raw_ids, IMAGE_IGNORE).astype(np.uint8)
@@ -67,14 +73,26 @@ def frame_input_path(name, scene_id, frame, data_root, labeller_name):
     return os.path.join(data_root, frame[key])
 
 
-def label_frame(labeller, scene_id, frame, data_root, label_size, raw_ids):
-    """Run ``labeller`` on one frame info; returns its inputs (dict) and its (h, w) uint8 label image."""
+def read_frame_inputs(labeller, scene_id, frame, data_root, label_size, raw_ids):
+    """The inputs ``labeller.required_inputs`` of one frame info, as a dict (see ``read_frame_input``)."""
     name = type(labeller).__name__
-    inputs = {key: read_frame_input(key, frame_input_path(key, scene_id, frame, data_root, name), label_size,
-                                    raw_ids)
-              for key in labeller.required_inputs}
-    labels = labeller.label(scene_id, frame['frame_id'], **inputs)
-    check_label_image(labels, label_size, len(labeller.class_names))
+    return {key: read_frame_input(key, frame_input_path(key, scene_id, frame, data_root, name), label_size, raw_ids)
+            for key in labeller.required_inputs}
+
+
+def label_frames(labeller, frames, data_root, label_size, raw_ids):
+    """Run ``labeller`` on (scene_id, frame info) pairs, in one ``label_batch`` call when the labeller offers
+    it, frame by frame otherwise. Returns the frames' inputs (list of dicts) and (h, w) uint8 label images."""
+    inputs = [read_frame_inputs(labeller, scene_id, frame, data_root, label_size, raw_ids)
+              for scene_id, frame in frames]
+    if hasattr(labeller, 'label_batch'):
+        labels = labeller.label_batch(label_size, **{key: [frame_inputs[key] for frame_inputs in inputs]
+                                                     for key in labeller.required_inputs})
+    else:
+        labels = [labeller.label(scene_id, frame['frame_id'], **frame_inputs)
+                  for (scene_id, frame), frame_inputs in zip(frames, inputs)]
+    for frame_labels in labels:
+        check_label_image(frame_labels, label_size, len(labeller.class_names))
     return inputs, labels
 
 
@@ -107,24 +125,49 @@ def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LAB
     num_classes = len(labeller.class_names)
     confusion = np.zeros((num_classes, num_classes + 1), dtype=np.int64)
     frames = [(scene['scene_id'], frame) for scene in infos for frame in scene['frames']]
+    batch_size = getattr(labeller, 'batch_size', 1)
     written = evaluated = 0
-    for scene_id, frame in tqdm(frames, desc='pseudo-labels', unit='frame', disable=not progress):
-        inputs = {}
-        if cache.has(scene_id, frame['frame_id']):
-            labels = cache.read(scene_id, frame['frame_id'])
-        else:
-            inputs, labels = label_frame(labeller, scene_id, frame, data_root, label_size, raw_ids)
-            cache.write(scene_id, frame['frame_id'], labels)
-            written += 1
-        truth = inputs.get('true_labels')
-        if truth is None and frame.get('label_path') is not None:
-            truth = read_frame_input('true_labels', os.path.join(data_root, frame['label_path']), label_size,
-                                     raw_ids)
-        if truth is not None:
-            confusion += confusion_matrix(labels, truth, num_classes)
-            evaluated += 1
+    with tqdm(total=len(frames), desc='pseudo-labels', unit='frame', disable=not progress) as bar:
+        for start in range(0, len(frames), batch_size):
+            batch = frames[start:start + batch_size]
+            new_labels = label_uncached(labeller, cache, batch, data_root, label_size, raw_ids)
+            written += len(new_labels)
+            for scene_id, frame in batch:
+                labels, inputs = new_labels.get((scene_id, frame['frame_id']), (None, {}))
+                if labels is None:
+                    labels = cache.read(scene_id, frame['frame_id'])
+                truth = frame_truth(frame, inputs, data_root, label_size, raw_ids)
+                if truth is not None:
+                    confusion += confusion_matrix(labels, truth, num_classes)
+                    evaluated += 1
+            bar.update(len(batch))
     return dict(frames=len(frames), written=written, evaluated=evaluated,
                 miou=mean_iou(confusion) if evaluated else None, iou=iou_per_class(confusion))
+
+
+def label_uncached(labeller, cache, frames, data_root, label_size, raw_ids):
+    """Label and cache those of the (scene_id, frame info) pairs not cached yet.
+
+    Returns {(scene_id, frame_id): ((h, w) uint8 labels, inputs dict)} for the frames labelled now.
+    """
+    todo = [(scene_id, frame) for scene_id, frame in frames if not cache.has(scene_id, frame['frame_id'])]
+    if not todo:
+        return {}
+    inputs, labels = label_frames(labeller, todo, data_root, label_size, raw_ids)
+    for (scene_id, frame), frame_labels in zip(todo, labels):
+        cache.write(scene_id, frame['frame_id'], frame_labels)
+    return {(scene_id, frame['frame_id']): (frame_labels, frame_inputs)
+            for (scene_id, frame), frame_labels, frame_inputs in zip(todo, labels, inputs)}
+
+
+def frame_truth(frame, inputs, data_root, label_size, raw_ids):
+    """(h, w) uint8 true train ids of a frame (from its labeller inputs when read already), or None when the
+    frame has no true 2D labels."""
+    if 'true_labels' in inputs:
+        return inputs['true_labels']
+    if frame.get('label_path') is None:
+        return None
+    return read_frame_input('true_labels', os.path.join(data_root, frame['label_path']), label_size, raw_ids)
 
 
 def format_report(result, class_names):
