@@ -1,6 +1,7 @@
 """The registered dataset and transforms on generated SynthRooms scenes with exact pixel labels."""
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
 from hicl.datasets import LabelFreeScanNetDataset
@@ -11,9 +12,10 @@ LOAD_POINTS = dict(type='LoadPointsFromFile', coord_type='DEPTH', shift_height=F
                    use_dim=[0, 1, 2, 3, 4, 5])
 
 
-def build(root, depth_tolerance=0.05, num_frames=4, pseudo_labels=TINY_PSEUDO_LABELS):
+def build(root, depth_tolerance=0.05, num_frames=4, pseudo_labels=TINY_PSEUDO_LABELS, online_labeller=None):
     init_default_scope('mmdet3d')
-    pipeline = [LOAD_POINTS, dict(type='LoadSceneFrames', num_frames=num_frames),
+    pipeline = [LOAD_POINTS, dict(type='LoadSceneFrames', num_frames=num_frames, online_labeller=online_labeller,
+                                  label_size=(160, 120)),
                 dict(type='PairPointsWithPixels', depth_tolerance=depth_tolerance),
                 dict(type='PackLabelFreeInputs', keys=['points'])]
     return LabelFreeScanNetDataset(
@@ -59,3 +61,16 @@ def test_missing_pseudo_labels_and_info_are_clear_errors(synthrooms_tiny, tmp_pa
         build(tmp_path)
     with pytest.raises(FileNotFoundError, match='make_pseudo_labels.py'):
         build(synthrooms_tiny, pseudo_labels='pseudo_labels/never_made')[0]
+
+
+def test_online_labelling_gives_the_cached_pairs(synthrooms_tiny):
+    from tests.conftest import exact_labeller
+    online = dict(type='SimulatedVLMLabeller', **{k: v for k, v in exact_labeller().params.items()
+                                                  if k not in ('class_names', 'confusion_groups')})
+    np.random.seed(1)
+    cached = build(synthrooms_tiny, num_frames=2)[0]['data_samples'].pseudo_pairs
+    np.random.seed(1)
+    computed = build(synthrooms_tiny, num_frames=2, pseudo_labels='pseudo_labels/never_made',
+                     online_labeller=online)[0]['data_samples'].pseudo_pairs
+    for key in ('point_idx', 'view_idx', 'label'):
+        assert torch.equal(getattr(cached, key), getattr(computed, key))

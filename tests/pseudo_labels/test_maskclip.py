@@ -151,3 +151,28 @@ def test_labeller_fills_the_cache_and_refuses_it_with_other_anchors(labeller, sy
 def test_labeller_names_the_missing_anchors_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='make_text_embeddings'):
         MaskCLIPLabeller(str(tmp_path / 'missing.npz'))
+
+
+def test_key_smoothing_averages_logits_within_groups_of_similar_keys():
+    from hicl.pseudo_labels.maskclip import key_smoothing
+    # 1 x 4 tokens: tokens 0, 1 share key direction e0, tokens 2, 3 share e1 (cosine 0 across groups)
+    keys = torch.tensor([[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 1.0]]).reshape(1, 2, 1, 4)
+    logits = torch.tensor([[1.0, 3.0, 5.0, 9.0], [0.0, 0.0, 2.0, 0.0]]).reshape(1, 2, 1, 4)
+    smoothed = key_smoothing(logits, keys, threshold=0.5)
+    expected = torch.tensor([[2.0, 2.0, 7.0, 7.0], [0.0, 0.0, 1.0, 1.0]]).reshape(1, 2, 1, 4)
+    assert torch.allclose(smoothed, expected)
+    # mutually orthogonal keys: every token keeps its own logits
+    assert torch.allclose(key_smoothing(logits, torch.eye(4).reshape(1, 4, 1, 4), threshold=0.5), logits)
+    with pytest.raises(ValueError, match='threshold must be in'):
+        key_smoothing(logits, keys, threshold=1.5)
+
+
+def test_last_block_keys_come_from_the_key_projection():
+    import open_clip
+    torch.manual_seed(0)
+    visual = open_clip.create_model('ViT-B-16', pretrained=None).visual
+    dense = MaskCLIPDenseFeatures(visual)
+    images = torch.rand(1, 3, 32, 48)
+    features, keys = dense(images, return_keys=True)
+    assert features.shape == (1, 512, 2, 3) and keys.shape == (1, 768, 2, 3)
+    assert torch.equal(features, dense(images))

@@ -7,7 +7,9 @@ projection. Each patch token then carries a D-dim feature in the text-embedding 
 anchor with the largest cosine similarity. Images are CLIP mean/std normalised (the prior code's omission) and
 the patch-grid position embeddings are bicubically resized to the input's patch grid.
 
-Key smoothing (MaskCLIP's propagation of logits by the affinity of last-block keys) is not implemented.
+MaskCLIP's two optional refinements are here, off by default: prompt denoising (:func:`prompt_denoise`) and key
+smoothing (:func:`key_smoothing`: token logits averaged over tokens whose last-block keys are similar; the
+thresholded, row-normalised cosine affinity is this project's reading of MaskCLIP's description).
 """
 import numpy as np
 import torch
@@ -57,6 +59,23 @@ def prompt_denoise(logits, threshold=0.5, temperature=100.0):
     """(B, C, h, w) logits with the classes dropped by ``candidate_classes`` set to -inf."""
     keep = candidate_classes(logits, threshold, temperature)
     return logits.masked_fill(~keep[:, :, None, None], float('-inf'))
+
+
+def key_smoothing(logits, keys, threshold=0.5):
+    """MaskCLIP key smoothing: each token's logits become the average of the logits of the tokens whose
+    last-block keys are similar to its own.
+
+    logits: (B, C, h, w); keys: (B, K, h, w). Weights w_ij = cos(k_i, k_j) where that is >= ``threshold``, else 0,
+    normalised over j (a token's own weight is 1, so every row has one). Returns (B, C, h, w).
+    """
+    if not -1.0 < threshold < 1.0:
+        raise ValueError(f'key smoothing threshold must be in (-1, 1), got {threshold}')
+    unit_keys = F.normalize(keys.flatten(2), dim=1)  # (B, K, N)
+    affinity = unit_keys.transpose(1, 2) @ unit_keys  # (B, N, N)
+    weights = affinity * (affinity >= threshold)
+    weights = weights / weights.sum(dim=2, keepdim=True)
+    flat = logits.flatten(2)  # (B, C, N)
+    return (flat @ weights.transpose(1, 2)).reshape(logits.shape)
 
 
 class MaskCLIPDenseFeatures(nn.Module):
@@ -134,6 +153,14 @@ class MaskCLIPDenseFeatures(nn.Module):
         return tokens if batch_first else tokens.transpose(0, 1)
 
     @staticmethod
+    def keys(block, tokens):
+        """(B, L, K) keys of ``block``'s attention for (B, L, W) input tokens (used by key smoothing)."""
+        width = block.attn.embed_dim
+        bias = block.attn.in_proj_bias
+        return F.linear(block.ln_1(tokens), block.attn.in_proj_weight[width:2 * width],
+                        None if bias is None else bias[width:2 * width])
+
+    @staticmethod
     def value_path(block, tokens):
         """The MaskCLIP last block on (B, L, W) tokens: each token attends only to itself, so attention is the
         value projection followed by the output projection; layer scale, residuals and the MLP as usual."""
@@ -145,17 +172,22 @@ class MaskCLIPDenseFeatures(nn.Module):
         return tokens + block.ls_2(block.mlp(block.ln_2(tokens)))
 
     @torch.no_grad()
-    def forward(self, images):
-        """(B, 3, H, W) RGB in [0, 1] -> (B, D, h, w) unit-norm dense features of the patch tokens."""
+    def forward(self, images, return_keys=False):
+        """(B, 3, H, W) RGB in [0, 1] -> (B, D, h, w) unit-norm dense features of the patch tokens; with
+        ``return_keys`` also the (B, K, h, w) keys of the last block (for key smoothing)."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f'images must be (B, 3, H, W), got {tuple(images.shape)}')
         grid = self.patch_grid(*images.shape[-2:])
         tokens = self.embed((images - self.mean) / self.std)
         *blocks, last_block = self.visual.transformer.resblocks
-        tokens = self.value_path(last_block, self.run_blocks(tokens, blocks))
-        features = self.visual.ln_post(tokens[:, 1:]) @ self.visual.proj
-        features = F.normalize(features, dim=-1)
-        return features.transpose(1, 2).reshape(len(images), -1, *grid)
+        tokens = self.run_blocks(tokens, blocks)
+        keys = self.keys(last_block, tokens[:, 1:]) if return_keys else None
+        tokens = self.value_path(last_block, tokens)
+        features = F.normalize(self.visual.ln_post(tokens[:, 1:]) @ self.visual.proj, dim=-1)
+        features = features.transpose(1, 2).reshape(len(images), -1, *grid)
+        if return_keys:
+            return features, keys.transpose(1, 2).reshape(len(images), -1, *grid)
+        return features
 
 
 def build_dense_features(model='ViT-B-16', pretrained=None, device='cpu'):
@@ -189,13 +221,14 @@ class MaskCLIPLabeller:
 
     model / pretrained: open_clip model name and weights (tag or local file; None / 'none': random weights);
     input_size: (W, H) network input in pixels, multiples of the patch size: every frame is resized to it;
-    prompt_denoising: MaskCLIP's prompt denoising (off by default, as in MaskCLIP); device, batch_size: where and
+    prompt_denoising: MaskCLIP's prompt denoising (off by default, as in MaskCLIP); key_smoothing: None (off, the
+    default) or the cosine threshold of :func:`key_smoothing`; device, batch_size: where and
     how many frames per forward pass (they do not change the labels, so the manifest leaves them out).
     """
     required_inputs = ('color',)
 
     def __init__(self, anchors_file, model='ViT-B-16', pretrained=None, input_size=(448, 336),
-                 prompt_denoising=False, device='cpu', batch_size=8):
+                 prompt_denoising=False, key_smoothing=None, device='cpu', batch_size=8):
         anchors, self.class_names, anchor_meta = read_text_anchor_file(anchors_file)
         if len(self.class_names) > 255:
             raise ValueError(f'{anchors_file} holds {len(self.class_names)} classes; label images hold at most 255')
@@ -209,7 +242,8 @@ class MaskCLIPLabeller:
         self.input_size = tuple(int(v) for v in input_size)
         self.device, self.batch_size = device, int(batch_size)
         self.params = dict(model=model, pretrained=pretrained, input_size=list(self.input_size),
-                           prompt_denoising=bool(prompt_denoising), num_templates=anchor_meta.get('num_templates'),
+                           prompt_denoising=bool(prompt_denoising), key_smoothing=key_smoothing,
+                           num_templates=anchor_meta.get('num_templates'),
                            class_names=list(self.class_names))
 
     @property
@@ -221,7 +255,10 @@ class MaskCLIPLabeller:
     def logits(self, colors):
         """List of B (H, W, 3) uint8 RGB frames -> (B, C, h, w) token logits at the network input's patch grid."""
         images = torch.stack([color_to_tensor(color, self.input_size) for color in colors]).to(self.device)
-        return dense_logits(self.dense_features(images), self.anchors)
+        if self.params['key_smoothing'] is None:
+            return dense_logits(self.dense_features(images), self.anchors)
+        features, keys = self.dense_features(images, return_keys=True)
+        return key_smoothing(dense_logits(features, self.anchors), keys, self.params['key_smoothing'])
 
     def labels_from_logits(self, logits, label_size):
         """(B, C, h, w) token logits -> (B, H, W) uint8 class ids at label_size = (W, H): bilinear upsampling of

@@ -3,7 +3,10 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
+from ...label_sets import SCANNET20_NYU40_IDS
 from ...pseudo_labels.cache import PseudoLabelCache
+from ...pseudo_labels.labelling import label_frames
+from ...registry import PSEUDO_LABELLERS
 from ..scannet_raw import read_depth
 
 
@@ -19,19 +22,39 @@ class LoadSceneFrames(BaseTransform):
     Args:
         num_frames: frames per sample; all frames when the scene has fewer.
         load_depth: False for data without depth maps (then ``depth`` is not written).
+        online_labeller: None (default) reads the labels from the pseudo-label cache; a labeller config (e.g.
+            dict(type='MaskCLIPLabeller', ...)) labels the sampled frames here instead, for small experiments.
+        label_size: (W, H) of online label images; raw_ids: raw 2D label ids of the classes (simulated labeller).
     """
 
-    def __init__(self, num_frames=8, load_depth=True):
+    def __init__(self, num_frames=8, load_depth=True, online_labeller=None, label_size=(320, 240),
+                 raw_ids=SCANNET20_NYU40_IDS):
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.num_frames = num_frames
         self.load_depth = load_depth
+        self.online_labeller = online_labeller
+        self.label_size = tuple(label_size)
+        self.raw_ids = raw_ids
         self._caches = {}
+        self._labeller = None
 
     def _cache(self, root):
         if root not in self._caches:
             self._caches[root] = PseudoLabelCache(root)
         return self._caches[root]
+
+    def _labels(self, results, frames):
+        """(V, Hl, Wl) uint8 pixel pseudo-labels of the chosen frames, from the cache or the online labeller."""
+        if self.online_labeller is None:
+            cache = self._cache(results['pseudo_label_root'])
+            return np.stack([cache.read(results['scene_id'], f['frame_id']) for f in frames])
+        if self._labeller is None:  # built lazily: once per dataloader worker
+            self._labeller = PSEUDO_LABELLERS.build(self.online_labeller)
+        # frame paths are absolute here (the dataset joined them with its data_root)
+        _, labels = label_frames(self._labeller, [(results['scene_id'], f) for f in frames], '', self.label_size,
+                                 self.raw_ids)
+        return np.stack(labels)
 
     def transform(self, results):
         frames = results['frames']
@@ -39,11 +62,10 @@ class LoadSceneFrames(BaseTransform):
             raise ValueError(f'scene {results["scene_id"]} has no frames: cannot pair points with pixels')
         chosen = np.sort(np.random.choice(len(frames), min(self.num_frames, len(frames)), replace=False))
         frames = [frames[i] for i in chosen]
-        cache = self._cache(results['pseudo_label_root'])
         views = dict(
             frame_ids=[f['frame_id'] for f in frames],
             camera_to_world=np.stack([np.asarray(f['pose'], dtype=np.float64) for f in frames]),
-            labels=np.stack([cache.read(results['scene_id'], f['frame_id']) for f in frames]))
+            labels=self._labels(results, frames))
         if self.load_depth:
             scale = results['camera'].get('depth_scale', 1000.0)
             views['depth'] = np.stack([read_depth(f['depth_path'], scale) for f in frames])
@@ -51,4 +73,5 @@ class LoadSceneFrames(BaseTransform):
         return results
 
     def __repr__(self):
-        return f'{type(self).__name__}(num_frames={self.num_frames}, load_depth={self.load_depth})'
+        return (f'{type(self).__name__}(num_frames={self.num_frames}, load_depth={self.load_depth}, '
+                f'online_labeller={self.online_labeller})')
