@@ -20,6 +20,10 @@ def parse_args():
     parser.add_argument('config', help='config file with data_root and a pseudo_labels dict')
     parser.add_argument('--splits', nargs='+', default=['train'], help='info-file splits to label')
     parser.add_argument('--overwrite', action='store_true', help='delete an existing cache and label anew')
+    parser.add_argument('--nuscenes-info', metavar='FILE',
+                        help='label the 6 camera images of every sample of this mmdet3d v1.x nuScenes info file '
+                             '(.pkl or .json) instead of the config\'s ScanNet-layout frames')
+    parser.add_argument('--image-dir', help='with --nuscenes-info: the folder the infos\' img_path are relative to')
     return parser.parse_args()
 
 
@@ -28,8 +32,12 @@ def main():
     cfg = Config.fromfile(args.config)
     settings = cfg.pseudo_labels
     labeller = PSEUDO_LABELLERS.build(settings.labeller)
-    result = label_dataset(load_scene_infos(cfg.data_root, args.splits), cfg.data_root, labeller,
-                           settings.cache_root, settings.label_size, overwrite=args.overwrite,
+    if args.nuscenes_info:
+        from hicl.datasets.nuscenes_frames import nuscenes_camera_scenes, read_mmdet3d_infos
+        scenes, image_root = nuscenes_camera_scenes(read_mmdet3d_infos(args.nuscenes_info)), args.image_dir or ''
+    else:
+        scenes, image_root = load_scene_infos(cfg.data_root, args.splits), cfg.data_root
+    result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size, overwrite=args.overwrite,
                            raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))
     print(format_report(result, labeller.class_names))
 
