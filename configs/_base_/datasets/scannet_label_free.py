@@ -2,7 +2,7 @@
 # Training sees only pixel pseudo-labels paired with points; the 3D labels are read by evaluation alone.
 dataset_type = 'LabelFreeScanNetDataset'
 data_root = 'data/scannet/'
-pseudo_label_dir = 'pseudo_labels/simulated'
+pseudo_label_dir = 'pseudo_labels/maskclip'
 num_frames = 8  # frames sampled per scene per iteration (CLIP2Scene)
 depth_tolerance = 0.05  # metres, |depth - z| for a point to count as seen by a pixel
 
@@ -46,7 +46,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='PerClassSegMetric')
 test_evaluator = val_evaluator
 
-# How tools/make_pseudo_labels.py fills the cache that LoadSceneFrames reads (the labeller is chosen here).
-# Until the MaskCLIP labeller lands, the simulated one labels frames that have ScanNet's label-filt exports.
-pseudo_labels = dict(labeller=dict(type='SimulatedVLMLabeller', seed=0), cache_root=data_root + pseudo_label_dir,
-                     label_size=(320, 240))
+# How tools/make_pseudo_labels.py fills the cache that LoadSceneFrames reads (the labeller is chosen here):
+# MaskCLIP on CLIP ViT-B/16 with the anchors of tools/make_text_embeddings.py (pretrained: 'openai' or a local
+# checkpoint file).
+pseudo_labels = dict(
+    labeller=dict(type='MaskCLIPLabeller', anchors_file=data_root + 'text_anchors.npz', model='ViT-B-16',
+                  pretrained='openai', input_size=(448, 336)),
+    cache_root=data_root + pseudo_label_dir,
+    label_size=(320, 240))
