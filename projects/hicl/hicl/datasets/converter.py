@@ -4,6 +4,7 @@ Outputs under ``out``:
 
 - ``points/<scene>.bin``: float32 (N, 6) x y z r g b of all mesh vertices, world (mesh) frame, rgb 0..255.
 - ``semantic_mask/<scene>.bin``: int64 (N,) raw NYU40 ids (only for scenes with a labels mesh).
+- ``sets/<scene>.bin``: int64 (N,) geometric consistency set per vertex (see ``point_sets``), unless sets=None.
 - ``scenes/<scene>.json``: the scene's info entry plus the options it was built with, written last, so a
   re-run reuses finished scenes.
 - ``hicl_infos_<split>.pkl``: ``dict(metainfo=..., data_list=[entry, ...])`` in split-file order.
@@ -22,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hicl.label_sets import get_label_set
+from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, compute_point_sets
 from hicl.datasets.scannet_raw import (
     DEFAULT_DEPTH_SCALE, LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError,
     frame_paths, intrinsic_paths, list_frames, read_image_size, read_intrinsic, read_mesh, read_pose,
@@ -51,9 +53,10 @@ def atomic_write(path, write):
 
 
 def output_paths(out, scene_id):
-    """Output files of one scene: dict(points=..., semantic_mask=..., record=...)."""
+    """Output files of one scene: dict(points=..., semantic_mask=..., sets=..., record=...)."""
     return dict(points=os.path.join(out, 'points', f'{scene_id}.bin'),
                 semantic_mask=os.path.join(out, 'semantic_mask', f'{scene_id}.bin'),
+                sets=os.path.join(out, 'sets', f'{scene_id}.bin'),
                 record=os.path.join(out, 'scenes', f'{scene_id}.json'))
 
 
@@ -143,8 +146,11 @@ def select_frames(frames_dir, frame_ids, frame_step=1, max_frames=None):
     return selected
 
 
-def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_frames=None):
-    """Write one scene's points (and mask) under ``out`` and return its info entry (plain Python types)."""
+def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_frames=None, sets=None):
+    """Write one scene's points (mask, sets) under ``out`` and return its info entry (plain Python types).
+
+    sets: None (no sets) or set options (``point_sets.DEFAULT_SET_OPTIONS``).
+    """
     out = os.path.abspath(out)
     targets = output_paths(out, scene_id)
     mesh = read_mesh(os.path.join(scene_scan_dir, scene_id + MESH_SUFFIX))
@@ -163,6 +169,10 @@ def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_f
     if labels is not None:
         write_mask(targets['semantic_mask'], labels)
         entry['pts_semantic_mask_path'] = f'{scene_id}.bin'
+    if sets is not None:
+        point_sets = compute_point_sets(mesh, scene_scan_dir, scene_id, sets)
+        atomic_write(targets['sets'], lambda file: file.write(point_sets.astype(np.int64).tobytes()))
+        entry.update(pts_sets_path=f'{scene_id}.bin', num_sets=int(point_sets.max(initial=-1)) + 1)
     entry.update(num_points=len(mesh['xyz']), camera=camera, frames=frames)
     return entry
 
@@ -188,22 +198,23 @@ def load_record(out, scene_id, options):
             return None
     entry = record.get('entry', {})
     outputs = [targets['points']] + ([targets['semantic_mask']] if 'pts_semantic_mask_path' in entry else [])
+    outputs += [targets['sets']] if 'pts_sets_path' in entry else []
     if record.get('options') != options or not all(os.path.isfile(path) for path in outputs):
         return None
     return entry
 
 
-def process_scene(job, out, frame_step, max_frames, overwrite):
+def process_scene(job, out, frame_step, max_frames, overwrite, sets=None):
     """Convert one scene unless a matching record exists: returns (entry, reused)."""
     scene_id, scene_scan_dir, frames_dir = job
-    options = dict(frames_dir=os.path.abspath(frames_dir), frame_step=frame_step, max_frames=max_frames)
+    options = dict(frames_dir=os.path.abspath(frames_dir), frame_step=frame_step, max_frames=max_frames, sets=sets)
     entry = None if overwrite else load_record(out, scene_id, options)
     if entry is not None:
         return entry, True
     record_path = output_paths(out, scene_id)['record']
     if os.path.exists(record_path):
         os.remove(record_path)  # a crash while the outputs are rewritten must not leave the old record valid
-    entry = convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step, max_frames)
+    entry = convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step, max_frames, sets)
     write_record(record_path, entry, options)
     return entry, False
 
@@ -248,8 +259,12 @@ def write_info(path, entries, dataset_name, label_set):
 
 
 def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=None, frame_step=1,
-                    max_frames=None, label_set='scannet20', overwrite=False, progress=True, dataset_name='ScanNet'):
+                    max_frames=None, label_set='scannet20', overwrite=False, progress=True, dataset_name='ScanNet',
+                    sets=None):
     """Convert a raw ScanNet-layout dataset under ``root`` into ``out`` (see the module docstring).
+
+    sets: None, or geometric-consistency-set options (``point_sets.DEFAULT_SET_OPTIONS``: source, k, min_size,
+    k_neighbours); recorded with each scene, so changing them recomputes the scenes.
 
     frames_root: folder with SensReader exports ``<scene>/{color,depth,pose,intrinsic}`` (default: the scan
     folders). frame_step / max_frames subsample the frames (every 100th frame = ScanNet's 25k subset).
@@ -260,8 +275,9 @@ def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=N
         raise ValueError(f'frame_step must be >= 1, got {frame_step}')
     out = os.path.abspath(out)
     scenes_by_split, jobs = scene_jobs(root, splits, frames_root)
+    sets = None if sets is None else {**DEFAULT_SET_OPTIONS, **sets}
     work = functools.partial(process_scene, out=out, frame_step=frame_step, max_frames=max_frames,
-                             overwrite=overwrite)
+                             overwrite=overwrite, sets=sets)
     results = run_jobs(jobs, work, workers, progress)
     infos = {}
     for split, scene_ids in scenes_by_split.items():
