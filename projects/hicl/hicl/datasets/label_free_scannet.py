@@ -37,4 +37,7 @@ class LabelFreeScanNetDataset(Seg3DDataset):
                 if frame.get(key):
                     frame[key] = osp.join(self.data_root, frame[key])
         info['pseudo_label_root'] = self.data_prefix.get('pseudo_labels')
+        if 'pts_sets_path' in info:
+            sets_root = self.data_prefix.get('pts_sets', osp.join(self.data_root or '', 'sets'))
+            info['pts_sets_path'] = osp.join(sets_root, info['pts_sets_path'])
         return info

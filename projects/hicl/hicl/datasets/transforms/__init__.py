@@ -2,5 +2,6 @@
 from .formatting import PackLabelFreeInputs
 from .frames import LoadSceneFrames
 from .pairing import PairPointsWithPixels
+from .set_voting import LoadPointSets, SetVotingRefiner
 
-__all__ = ['LoadSceneFrames', 'PackLabelFreeInputs', 'PairPointsWithPixels']
+__all__ = ['LoadPointSets', 'LoadSceneFrames', 'PackLabelFreeInputs', 'PairPointsWithPixels', 'SetVotingRefiner']
