@@ -3,7 +3,10 @@
 Rows: seconds per training iteration (data loading and model step separately) and peak memory of each config
 (default: the CLIP2Scene baseline on the SynthRooms demo scenes). A second table gives the point <-> pixel pairing
 throughput (depth test + labelled projection) on a synthetic ScanNet-size scene (150k points, 8 frames, 640x480),
-a third MaskCLIP pseudo-labelling throughput (ViT-B-16, random weights, batched, 416x224 input)."""
+a third MaskCLIP pseudo-labelling throughput (ViT-B-16, random weights, batched, 416x224 input), a fourth the
+over-segmentation time of a 100k-vertex mesh and a 35k-point LiDAR sweep (the real nuScenes demo sweep when
+../shared/data is there, else a synthetic one)."""
+import os
 import argparse
 
 from mmengine.config import Config, DictAction
@@ -20,7 +23,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from hicl.engine.benchmark import benchmark_maskclip, benchmark_pairing, benchmark_training
+    from hicl.engine.benchmark import (benchmark_maskclip, benchmark_pairing, benchmark_segmentation,
+                                       benchmark_training)
     header = (f'{"config":<36} {"voxel m":>7} {"batch":>5} {"voxels":>8} {"pairs":>8} {"data s/it":>9} {"step s/it":>9} '
               f'{"total s/it":>10} {"peak MiB":>9} {"params":>10}')
     rows = []
@@ -35,12 +39,30 @@ def main():
                     f'{r["peak_mib"]:>9.0f} {r["params"]:>10,d}')
     print('\n'.join(['', header, '-' * len(header)] + rows))
     print_pairing_table(benchmark_pairing())
+    print_segmentation_table(benchmark_segmentation(sweep_path=demo_sweep()))
     if not args.skip_maskclip:
         size, batch = (416, 224), 8
         header = f'{"MaskCLIP pseudo-labels":<36} {"input":>9} {"batch":>5} {"frames/s":>9}'
         row = f'{"ViT-B-16 (random weights)":<36} {f"{size[0]}x{size[1]}":>9} {batch:>5} ' \
               f'{benchmark_maskclip(input_size=size, batch_size=batch):>9.2f}'
         print('\n'.join(['', header, '-' * len(header), row]))
+
+
+def demo_sweep():
+    """The real nuScenes demo sweep in ../shared/data, or None."""
+    folder = os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'data', 'nuscenes_demo')
+    found = [name for name in sorted(os.listdir(folder)) if name.endswith('.pcd.bin')] if os.path.isdir(folder) else []
+    return os.path.join(folder, found[0]) if found else None
+
+
+def print_segmentation_table(result):
+    """Print the ``benchmark_segmentation`` result: seconds and set counts for the mesh and the sweep."""
+    header = f'{"over-segmentation":<36} {"points":>8} {"sets":>6} {"seconds":>8}'
+    rows = [f'{"mesh (Segmentator, bumpy grid)":<36} {result["mesh_vertices"]:>8,d} {result["mesh_sets"]:>6} '
+            f'{result["mesh_s"]:>8.3f}',
+            f'{"LiDAR sweep (segment_lidar)":<36} {result["lidar_points"]:>8,d} {result["lidar_sets"]:>6} '
+            f'{result["lidar_s"]:>8.3f}']
+    print('\n'.join(['', header, '-' * len(header)] + rows))
 
 
 def print_pairing_table(result):

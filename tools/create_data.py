@@ -27,6 +27,11 @@ def parse_args():
     scannet.add_argument('--frame-step', type=int, default=1, help='keep every k-th frame (100: the 25k subset)')
     scannet.add_argument('--max-frames', type=int, help='at most this many frames per scene')
     scannet.add_argument('--splits', nargs='+', default=['train', 'val'])
+    scannet.add_argument('--sets', default='auto', choices=['auto', 'mesh', 'points', 'segs_json', 'none'],
+                         help='geometric consistency sets: Felzenszwalb on the mesh (auto: points when the mesh has '
+                              'no faces), or ScanNet\'s released segs.json; none to skip')
+    scannet.add_argument('--sets-k', type=float, default=0.01, help='Felzenszwalb k (Segmentator: 0.01)')
+    scannet.add_argument('--sets-min-size', type=int, default=20, help='smallest set, vertices')
     for p in (synth, scannet):
         p.add_argument('--workers', type=int, default=2, help='scenes converted in parallel')
         p.add_argument('--overwrite', action='store_true', help='redo scenes whose outputs exist')
@@ -43,7 +48,9 @@ def main():
     else:
         result = convert_scannet(args.root, args.out, splits=args.splits, workers=args.workers,
                                  frames_root=args.frames_root, frame_step=args.frame_step,
-                                 max_frames=args.max_frames, overwrite=args.overwrite)
+                                 max_frames=args.max_frames, overwrite=args.overwrite,
+                                 sets=None if args.sets == 'none' else dict(source=args.sets, k=args.sets_k,
+                                                                            min_size=args.sets_min_size))
     for split, path in result['infos'].items():
         print(f'{split}: {path}')
     print(f'{len(result["converted"])} scenes converted, {len(result["reused"])} up to date')

@@ -275,3 +275,31 @@ def test_failed_overwrite_invalidates_the_old_record(dataset, tmp_path, layout):
     with pytest.raises(ScanNetFormatError):
         convert(root, out, overwrite=True)
     assert not (out / 'scenes' / 'scene0001_00.json').exists()
+
+
+def test_sets_written_recorded_and_recomputed_when_their_options_change(dataset, tmp_path):
+    root, written = dataset
+    out = tmp_path / 'out'
+    convert(root, out, sets=dict(min_size=1))
+    entry = load_info(out, 'train')['data_list'][0]
+    sets = np.fromfile(out / 'sets' / entry['pts_sets_path'], dtype=np.int64)
+    assert len(sets) == entry['num_points'] and sets.min() == 0 and sets.max() + 1 == entry['num_sets']
+    assert convert(root, out, sets=dict(min_size=1))['converted'] == []  # same options: reused
+    result = convert(root, out, sets=dict(min_size=100))  # other options: every scene again, one set each
+    assert sorted(result['converted']) == sorted(TRAIN + VAL)
+    assert load_info(out, 'train')['data_list'][0]['num_sets'] == 1
+
+
+def test_sets_from_scannet_segs_json(dataset, tmp_path):
+    root, written = dataset
+    scene = TRAIN[0]
+    num_vertices = len(written[scene]['xyz'])
+    seg_indices = [7 if i % 2 else 3 for i in range(num_vertices)]  # ScanNet's ids are arbitrary integers
+    (root / 'scans' / scene / f'{scene}_vh_clean_2.0.010000.segs.json').write_text(
+        '{"segIndices": %s}' % seg_indices)
+    with pytest.raises(FileNotFoundError, match=re.escape(f'{TRAIN[1]}_vh_clean_2.0.010000.segs.json')):
+        convert(root, tmp_path / 'out', sets=dict(source='segs_json'))
+    entry = convert_scene(scene, str(root / 'scans' / scene), str(root / 'scans' / scene), str(tmp_path / 'one'),
+                          sets=dict(source='segs_json'))
+    sets = np.fromfile(tmp_path / 'one' / 'sets' / f'{scene}.bin', dtype=np.int64)
+    assert sets.tolist() == [1 if i % 2 else 0 for i in range(num_vertices)] and entry['num_sets'] == 2

@@ -138,3 +138,57 @@ def benchmark_pairing(num_points=150_000, num_frames=8, image_size=(640, 480), r
     seconds = float(np.median(times))
     return dict(seconds_per_scene=seconds, projections_per_s=num_points * num_frames / seconds,
                 pairs=len(pairs.label), num_points=num_points, num_frames=num_frames)
+
+
+def bumpy_grid_mesh(side, spacing=0.02, bump_height=0.05, bump_period=0.5):
+    """A ``side`` x ``side`` vertex height-field mesh (metres): vertices (side^2, 3), faces (2 (side-1)^2, 3)."""
+    x, y = np.meshgrid(np.arange(side) * spacing, np.arange(side) * spacing, indexing='ij')
+    z = bump_height * np.sin(2 * np.pi * x / bump_period) * np.cos(2 * np.pi * y / bump_period)
+    vertices = np.stack([x, y, z], axis=-1).reshape(-1, 3)
+    v00 = (np.arange(side - 1)[:, None] * side + np.arange(side - 1)[None]).reshape(-1)
+    faces = np.concatenate([np.stack([v00, v00 + side, v00 + side + 1], 1),
+                            np.stack([v00, v00 + side + 1, v00 + 1], 1)])
+    return vertices, faces
+
+
+def synthetic_lidar_sweep(num_rings=32, points_per_ring=1084, sensor_height=1.8, wall_radius=30.0):
+    """A nuScenes-like sweep (num_rings * points_per_ring, 3), LiDAR frame, metres: rings from -30 to +10 degrees
+    hitting a ground plane ``sensor_height`` below the sensor or a wavy cylindrical wall."""
+    elevation, azimuth = np.meshgrid(np.radians(np.linspace(-30, 10, num_rings)),
+                                     np.linspace(-np.pi, np.pi, points_per_ring, endpoint=False), indexing='ij')
+    wall = wall_radius * (1 + 0.1 * np.sin(6 * azimuth))
+    ground = np.where(elevation < 0, sensor_height / np.tan(-np.minimum(elevation, -1e-6)), np.inf)
+    horizontal_range = np.minimum(ground, wall)
+    xyz = np.stack([horizontal_range * np.cos(azimuth), horizontal_range * np.sin(azimuth),
+                    horizontal_range * np.tan(elevation)], axis=-1)
+    return xyz.reshape(-1, 3)
+
+
+def benchmark_segmentation(mesh_side=317, sweep_path=None, repeats=3):
+    """Seconds (median of ``repeats``, after a compile warm-up) to over-segment a ``mesh_side``^2-vertex bumpy mesh
+    (317^2 ~ 100k) with ``segment_mesh`` and a LiDAR sweep with ``segment_lidar``: the nuScenes ``*.pcd.bin`` at
+    ``sweep_path`` (float32 x 5) if given, else ``synthetic_lidar_sweep()`` (34688 points).
+
+    Returns dict(mesh_s, mesh_vertices, mesh_sets, lidar_s, lidar_points, lidar_sets).
+    """
+    from ..geometry.segmentation import segment_lidar, segment_mesh
+    vertices, faces = bumpy_grid_mesh(mesh_side)
+    if sweep_path is None:
+        sweep = synthetic_lidar_sweep()
+    else:
+        sweep = np.fromfile(sweep_path, dtype=np.float32).reshape(-1, 5)[:, :3]
+    segment_mesh(*bumpy_grid_mesh(5))
+    segment_lidar(sweep[:100])
+
+    def median_seconds(run):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ids = run()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times)), int(ids.max()) + 1
+
+    mesh_s, mesh_sets = median_seconds(lambda: segment_mesh(vertices, faces))
+    lidar_s, lidar_sets = median_seconds(lambda: segment_lidar(sweep))
+    return dict(mesh_s=mesh_s, mesh_vertices=len(vertices), mesh_sets=mesh_sets, lidar_s=lidar_s,
+                lidar_points=len(sweep), lidar_sets=lidar_sets)

@@ -2,6 +2,7 @@
 import os.path as osp
 
 from ..datasets.converter import convert_scannet
+from ..datasets.point_sets import DEFAULT_SET_OPTIONS
 from ..label_sets import get_label_set
 from ..pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
 
@@ -11,7 +12,8 @@ ANCHOR_DIM = 512
 
 def prepare_synthrooms(out, num_train=24, num_val=6, seed=0, frames_per_scene=16, workers=1, overwrite=False,
                        progress=True, **scene_options):
-    """Write ``out/raw`` (ScanNet layout), the converted dataset in ``out`` and ``out/text_anchors.npz``.
+    """Write ``out/raw`` (ScanNet layout), the converted dataset (with geometric consistency sets from the
+    meshes) in ``out`` and ``out/text_anchors.npz``.
 
     Re-running skips finished scenes. ``scene_options`` go to :func:`generate_synthrooms` (e.g. image sizes).
     Returns the converter's result dict plus ``anchors_file``.
@@ -21,7 +23,7 @@ def prepare_synthrooms(out, num_train=24, num_val=6, seed=0, frames_per_scene=16
     generate_synthrooms(raw, num_train=num_train, num_val=num_val, seed=seed, frames_per_scene=frames_per_scene,
                         workers=workers, overwrite=overwrite, progress=progress, **scene_options)
     result = convert_scannet(raw, out, workers=workers, overwrite=overwrite, progress=progress,
-                             dataset_name='SynthRooms')
+                             dataset_name='SynthRooms', sets=DEFAULT_SET_OPTIONS)
     classes = get_label_set('scannet20')['classes']
     result['anchors_file'] = osp.join(out, 'text_anchors.npz')
     save_text_anchors(result['anchors_file'], random_orthonormal_anchors(len(classes), ANCHOR_DIM, ANCHOR_SEED),
