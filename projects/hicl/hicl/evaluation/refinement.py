@@ -1,5 +1,6 @@
 """How much intra-set label refinement helps: 3D pseudo-label mIoU before and after, and set purity."""
 import numpy as np
+from mmdet3d.evaluation.functional.seg_eval import per_class_iou
 
 from ..geometry.segmentation import set_purity
 from ..label_sets import SCANNET20_IGNORE_INDEX
@@ -10,7 +11,7 @@ from .seg_metric import confusion_matrix
 def miou_of(hist):
     """nanmean IoU of a (C, C) confusion matrix (classes absent from truth and prediction are NaN)."""
     with np.errstate(invalid='ignore', divide='ignore'):
-        return float(np.nanmean(np.diag(hist) / (hist.sum(0) + hist.sum(1) - np.diag(hist))))
+        return float(np.nanmean(per_class_iou(hist)))
 
 
 def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progress=None):
