@@ -1,3 +1,3 @@
-from .runtime import configure_runtime
+from .runtime import add_runner_arguments, configure_runtime, load_runner_config
 
-__all__ = ['configure_runtime']
+__all__ = ['add_runner_arguments', 'configure_runtime', 'load_runner_config']

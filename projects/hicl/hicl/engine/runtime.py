@@ -23,3 +23,21 @@ def configure_runtime(cfg, launcher='none', work_dir=None, config_path=None):
         wrapper['device_ids'] = None
         cfg.model_wrapper_cfg = wrapper
     return cfg
+
+
+def add_runner_arguments(parser):
+    """The command-line options tools/train.py and tools/test.py share: --cfg-options, --launcher, --local-rank."""
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+    return parser
+
+
+def load_runner_config(args):
+    """The config of ``args.config`` with ``args.cfg_options`` merged and :func:`configure_runtime` applied."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)  # imports the hicl plugin through custom_imports
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return configure_runtime(cfg, args.launcher, args.work_dir, args.config)
