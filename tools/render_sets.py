@@ -44,8 +44,8 @@ def main():
     from mmengine.registry import init_default_scope
 
     import hicl  # noqa: F401 (registers the dataset and transforms)
-    from hicl.visualization import (load_refined_scene, pair_agreement, refinement_panels, render_top_down,
-                                    true_point_labels)
+    from hicl.evaluation.refinement import load_refined_scene, pair_agreement, true_point_labels
+    from hicl.visualization import refinement_panels, render_top_down
     init_default_scope('mmdet3d')
     dataset, index = find_scene(cfg, args.scene)
     point_sets_of = None

@@ -137,7 +137,8 @@ def test_refinement_with_pure_sets_brings_noisy_labels_closer_to_the_truth(synth
 
 
 def test_figure_helpers_take_the_per_point_majority_and_write_a_png(tmp_path):
-    from hicl.visualization import majority_per_point, refinement_panels, render_top_down
+    from hicl.evaluation.refinement import majority_per_point
+    from hicl.visualization import refinement_panels, render_top_down
     raw = majority_per_point(POINT_IDX, RAW, len(POINT_SETS), NUM_CLASSES)
     # ties go to the lowest class (point 0: 1 vs 3; points 4, 5: 0); points 3 and 8 are only seen as ignored
     assert raw.tolist() == [1, 1, 2, X, 0, 0, 1, 0, X, 3]

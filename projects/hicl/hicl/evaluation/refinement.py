@@ -3,9 +3,67 @@ import numpy as np
 from mmdet3d.evaluation.functional.seg_eval import per_class_iou
 
 from ..geometry.segmentation import set_purity
-from ..label_sets import SCANNET20_IGNORE_INDEX
-from ..visualization import load_refined_scene, majority_per_point, true_point_labels
+from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
 from .seg_metric import confusion_matrix
+
+PAIRING_STEPS = ('LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
+
+
+def majority_per_point(point_idx, labels, num_points, num_classes, ignore_index=IMAGE_IGNORE):
+    """(N,) int64 most frequent label of each point's pairs (ties: lowest class), ignore_index without any.
+
+    point_idx, labels: (P,) int pair arrays; labels equal to ignore_index do not count.
+    """
+    labelled = labels != ignore_index
+    keys = np.asarray(point_idx)[labelled] * num_classes + np.asarray(labels)[labelled]
+    counts = np.bincount(keys, minlength=num_points * num_classes).reshape(num_points, num_classes)
+    return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), ignore_index)
+
+
+def load_refined_scene(dataset, index, train_pipeline, num_frames, point_sets_of=None, refiner=None):
+    """Run the loading and pairing steps of ``train_pipeline`` on one scene, attach its sets and refine.
+
+    dataset: a LabelFreeScanNetDataset (its pipeline is not used); num_frames: views to sample.
+    point_sets_of: None reads the converter's sets (LoadPointSets), else a function (N, 3) xyz -> (N,) set ids.
+    refiner: SetVotingRefiner config (default: the one in train_pipeline, else the defaults).
+    Returns the results dict (``points``, pairs, ``pair_label_raw``, ``point_sets``, ``set_voting_changed``).
+    """
+    from mmdet3d.registry import TRANSFORMS
+    steps = [dict(step, num_frames=num_frames) if step['type'] == 'LoadSceneFrames' else step
+             for step in train_pipeline if step['type'] in PAIRING_STEPS]
+    refiner = refiner or next((step for step in train_pipeline if step['type'] == 'SetVotingRefiner'),
+                              dict(type='SetVotingRefiner'))
+    results = dataset.get_data_info(index)
+    for step in steps:
+        results = TRANSFORMS.build(step)(results)
+    if point_sets_of is None:
+        results = TRANSFORMS.build(dict(type='LoadPointSets'))(results)
+    else:
+        results['point_sets'] = np.asarray(point_sets_of(results['points'].coord.numpy()), dtype=np.int64)
+    return TRANSFORMS.build(refiner)(results)
+
+
+def true_point_labels(results):
+    """(N,) ScanNet-20 train ids of the scene's points (20 = ignored), or None without a semantic mask."""
+    path = results.get('pts_semantic_mask_path')
+    if not path:
+        return None
+    return map_raw_labels(np.fromfile(path, dtype=np.int64), SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
+
+
+def pair_hits(results, truth):
+    """(raw hits, refined hits, evaluated pairs): pairs whose label equals the (N,) true label of their point,
+    pairs of ignored points skipped."""
+    pair_truth = truth[results['pair_point_idx']]
+    evaluated = pair_truth != SCANNET20_IGNORE_INDEX
+    raw, refined = ((results[key] == pair_truth)[evaluated].sum() for key in ('pair_label_raw', 'pair_label'))
+    return int(raw), int(refined), int(evaluated.sum())
+
+
+def pair_agreement(results, truth):
+    """(raw, refined) share of the pairs whose label equals the true label of their point (see pair_hits)."""
+    raw, refined, count = pair_hits(results, truth)
+    return raw / count, refined / count
 
 
 def miou_of(hist):
@@ -21,7 +79,7 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
     Returns dict(raw_miou, refined_miou, raw_pair_acc, refined_pair_acc, set_purity, num_sets, changed).
     """
     gts, raws, refineds, purities, num_sets, changed = [], [], [], [], [], 0
-    pair_hits = np.zeros(2)
+    hits = np.zeros(2)
     pair_count = 0
     for index in range(len(dataset)):
         results = load_refined_scene(dataset, index, train_pipeline, num_frames)
@@ -31,10 +89,9 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         refined = majority_per_point(results['pair_point_idx'], results['pair_label'], n, num_classes)
         seen = (raw < num_classes) & (truth != SCANNET20_IGNORE_INDEX)
         gts.append(truth[seen]), raws.append(raw[seen]), refineds.append(refined[seen])
-        pair_truth = truth[results['pair_point_idx']]
-        evaluated = pair_truth != SCANNET20_IGNORE_INDEX
-        pair_hits += [(results[key] == pair_truth)[evaluated].sum() for key in ('pair_label_raw', 'pair_label')]
-        pair_count += int(evaluated.sum())
+        raw_hits, refined_hits, count = pair_hits(results, truth)
+        hits += [raw_hits, refined_hits]
+        pair_count += count
         valid = truth != SCANNET20_IGNORE_INDEX
         purities.append(set_purity(results['point_sets'][valid], truth[valid]))
         num_sets.append(int(results['point_sets'].max()) + 1)
@@ -43,5 +100,5 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
             progress()
     return dict(raw_miou=miou_of(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
                 refined_miou=miou_of(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
-                raw_pair_acc=float(pair_hits[0] / pair_count), refined_pair_acc=float(pair_hits[1] / pair_count),
+                raw_pair_acc=float(hits[0] / pair_count), refined_pair_acc=float(hits[1] / pair_count),
                 set_purity=float(np.mean(purities)), num_sets=float(np.mean(num_sets)), changed=changed)
