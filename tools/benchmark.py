@@ -1,7 +1,8 @@
 """Benchmarks, printed as a table: python tools/benchmark.py [CONFIG ...] [--iters 10].
 
-Rows: seconds per training iteration (data loading and model step separately) and peak memory of each config
-(default: the CLIP2Scene baseline on the SynthRooms demo scenes). A second table gives the point <-> pixel pairing
+Rows: seconds per training iteration (data loading and model step separately), peak memory and the time added
+relative to the first config, for each config (default: paper EXP I, the CLIP2Scene baseline, and EXP V, full
+HICL, on the SynthRooms demo scenes), then the parameter count of each part of each model. A second table gives the point <-> pixel pairing
 throughput (depth test + labelled projection) on a synthetic ScanNet-size scene (150k points, 8 frames, 640x480),
 a third MaskCLIP pseudo-labelling throughput (ViT-B-16, random weights, batched, 416x224 input), a fourth the
 over-segmentation time of a 100k-vertex mesh and a 35k-point LiDAR sweep (the real nuScenes demo sweep when
@@ -14,7 +15,9 @@ from mmengine.config import Config, DictAction
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('configs', nargs='*', default=['configs/clip2scene_synthrooms.py'])
+    parser.add_argument('configs', nargs='*',
+                        default=['configs/ablation/exp1_clip2scene.py', 'configs/ablation/exp2_set_voting.py',
+                                 'configs/ablation/exp5_feedback_kl.py'])
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
     parser.add_argument('--skip-maskclip', action='store_true', help='do not time MaskCLIP pseudo-labelling')
@@ -26,18 +29,24 @@ def main():
     from hicl.engine.benchmark import (benchmark_maskclip, benchmark_pairing, benchmark_segmentation,
                                        benchmark_training)
     header = (f'{"config":<36} {"voxel m":>7} {"batch":>5} {"voxels":>8} {"pairs":>8} {"data s/it":>9} {"step s/it":>9} '
-              f'{"total s/it":>10} {"peak MiB":>9} {"params":>10}')
-    rows = []
+              f'{"total s/it":>10} {"added":>7} {"peak MiB":>9} {"params":>10}')
+    rows, part_rows, baseline_s = [], [], None
     for path in args.configs:
         cfg = Config.fromfile(path)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         r = benchmark_training(cfg, num_iters=args.iters)
         voxel = cfg.model.data_preprocessor.voxel_layer.voxel_size[0]
-        rows.append(f'{path.split("/")[-1]:<36} {voxel:>7.2f} {cfg.train_dataloader.batch_size:>5} {r["voxels"]:>8.0f} '
+        baseline_s = baseline_s or r['iter_s']
+        added = f'{100 * (r["iter_s"] / baseline_s - 1):+.1f}%'
+        name = path.split('/')[-1]
+        rows.append(f'{name:<36} {voxel:>7.2f} {cfg.train_dataloader.batch_size:>5} {r["voxels"]:>8.0f} '
                     f'{r["pairs"]:>8.0f} {r["data_s"]:>9.3f} {r["step_s"]:>9.3f} {r["iter_s"]:>10.3f} '
-                    f'{r["peak_mib"]:>9.0f} {r["params"]:>10,d}')
+                    f'{added:>7} {r["peak_mib"]:>9.0f} {r["params"]:>10,d}')
+        part_rows += [f'{name:<36} {part:<20} {count:>12,d}' for part, count in r['part_params'].items()]
     print('\n'.join(['', header, '-' * len(header)] + rows))
+    header = f'{"parameters":<36} {"part":<20} {"count":>12}'
+    print('\n'.join(['', header, '-' * len(header)] + part_rows))
     print_pairing_table(benchmark_pairing())
     print_segmentation_table(benchmark_segmentation(sweep_path=demo_sweep()))
     if not args.skip_maskclip:

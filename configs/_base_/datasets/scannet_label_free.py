@@ -19,6 +19,10 @@ train_pipeline = [
     dict(type='RandomFlip3D', sync_2d=False, flip_ratio_bev_horizontal=0.5, flip_ratio_bev_vertical=0.5),
     dict(type='PackLabelFreeInputs', keys=['points']),
 ]
+# Paper EXP II onwards: intra-set label refinement (3.2.1) after pairing; the sets also feed the correlation
+# sampling of the HICL segmentor.
+refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + train_pipeline[1:3] + [
+    dict(type='SetVotingRefiner', num_classes=20)] + train_pipeline[3:]
 test_pipeline = [
     load_points,
     dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False, with_seg_3d=True,

@@ -1,3 +1,4 @@
 from .cross_modal import cross_modal_ce_loss, text_anchor_logits
+from .feedback_kl import FeedbackKL, feedback_kl_divergence
 
-__all__ = ['cross_modal_ce_loss', 'text_anchor_logits']
+__all__ = ['FeedbackKL', 'cross_modal_ce_loss', 'feedback_kl_divergence', 'text_anchor_logits']

@@ -1,3 +1,4 @@
+from .hicl_segmentor import HICLSegmentor
 from .label_free_segmentor import LabelFreeSegmentor
 
-__all__ = ['LabelFreeSegmentor']
+__all__ = ['HICLSegmentor', 'LabelFreeSegmentor']

@@ -1,0 +1,73 @@
+"""Two optimizers for one model: SGD for the 3D net, AdamW for the correlation necks (paper, implementation)."""
+from contextlib import ExitStack, contextmanager
+
+from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+
+NECK_PREFIXES = ('intra_scene_neck.', 'inter_scene_neck.')
+
+
+@OPTIM_WRAPPERS.register_module()
+class JointOptimWrapperDict(OptimWrapperDict):
+    """Optimizer wrappers that are all updated from ONE backward of the total loss.
+
+    mmengine's OptimWrapperDict leaves updating to the model (GAN style); here the runner's default
+    ``update_params`` path works unchanged, also under MMDistributedDataParallel. Gradient accumulation and
+    AMP loss scaling are not supported (plain OptimWrapper entries with accumulative_counts=1).
+    """
+
+    def __init__(self, **optim_wrappers):
+        super().__init__(**optim_wrappers)
+        for name, wrapper in self.optim_wrappers.items():
+            if type(wrapper).__name__ != 'OptimWrapper' or wrapper._accumulative_counts != 1:
+                raise ValueError(f'optim_wrapper.{name}: JointOptimWrapperDict supports plain OptimWrapper entries '
+                                 'with accumulative_counts=1')
+
+    def update_params(self, loss, step_kwargs=None, zero_kwargs=None):
+        loss.backward()
+        for wrapper in self.optim_wrappers.values():
+            wrapper.step(**(step_kwargs or {}))
+            wrapper.zero_grad(**(zero_kwargs or {}))
+
+    @contextmanager
+    def optim_context(self, model):
+        with ExitStack() as stack:
+            for wrapper in self.optim_wrappers.values():
+                stack.enter_context(wrapper.optim_context(model))
+            yield
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class CorrelationOptimWrapperConstructor:
+    """Builds a JointOptimWrapperDict with ``net`` (every parameter outside the necks) and ``necks`` (the
+    parameters of intra_scene_neck / inter_scene_neck), each from its own optim-wrapper config::
+
+        optim_wrapper = dict(constructor='CorrelationOptimWrapperConstructor',
+                             net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9)),
+                             necks=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4)))
+    """
+
+    def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
+        if set(optim_wrapper_cfg) != {'net', 'necks'}:
+            raise KeyError(f'CorrelationOptimWrapperConstructor takes exactly the keys net and necks in '
+                           f'optim_wrapper, got {sorted(optim_wrapper_cfg)}')
+        if paramwise_cfg:
+            raise ValueError('paramwise_cfg is not supported by CorrelationOptimWrapperConstructor')
+        self.optim_wrapper_cfg = optim_wrapper_cfg
+
+    def __call__(self, model):
+        model = model.module if is_model_wrapper(model) else model
+        groups = dict(net=[], necks=[])
+        for name, parameter in model.named_parameters():
+            if parameter.requires_grad:
+                groups['necks' if name.startswith(NECK_PREFIXES) else 'net'].append(parameter)
+        if not groups['necks']:
+            raise ValueError('the model has no correlation neck parameters (intra_scene_neck / inter_scene_neck): '
+                             'use a single OptimWrapper for it')
+        wrappers = {}
+        for key, params in groups.items():
+            cfg = dict(self.optim_wrapper_cfg[key])
+            optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'), params=params))
+            wrappers[key] = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
+        return JointOptimWrapperDict(**wrappers)
