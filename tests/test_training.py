@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -11,6 +12,7 @@ from mmengine.runner import Runner
 from tests.conftest import REPO, TINY_PSEUDO_LABELS
 
 CONFIG = str(REPO / 'configs' / 'clip2scene_synthrooms.py')
+HICL_CONFIG = str(REPO / 'configs' / 'hicl_synthrooms.py')
 
 
 def tiny_overrides(root, max_epochs, batch_size=2):
@@ -29,11 +31,44 @@ def tiny_overrides(root, max_epochs, batch_size=2):
     }
 
 
-def tiny_config(root, work_dir, max_epochs):
-    cfg = Config.fromfile(CONFIG)
+def tiny_config(root, work_dir, max_epochs, config=CONFIG):
+    cfg = Config.fromfile(config)
     cfg.merge_from_dict(tiny_overrides(root, max_epochs))
     cfg.work_dir = str(work_dir)
     return cfg
+
+
+def tiny_hicl_config(root, work_dir, max_epochs):
+    """HICL on the tiny set with one epoch per stage: L_ce in epoch 1, + L^_ce in epoch 2, + L_kl in epoch 3."""
+    cfg = tiny_config(root, work_dir, max_epochs, config=HICL_CONFIG)
+    cfg.custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=1, feedback_epoch=2)]
+    cfg.model.num_samples = 64
+    return cfg
+
+
+def train_recording(cfg, recorder):
+    """Train the runner of ``cfg`` with ``recorder`` registered; returns the runner."""
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(recorder)
+    runner.train()
+    return runner
+
+
+class RecordLosses(Hook):
+    """The loss names logged in each iteration; the necks' AdamW step counts and the schedulers' epochs when
+    training starts."""
+
+    def __init__(self):
+        self.loss_names, self.necks_steps_at_start = [], None
+
+    def before_train(self, runner):
+        state = runner.optim_wrapper['necks'].optimizer.state_dict()['state']
+        self.necks_steps_at_start = {key: float(value['step']) for key, value in state.items()}
+        self.scheduler_epochs_at_start = {name: schedulers[0].last_step
+                                          for name, schedulers in runner.param_schedulers.items()}
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.loss_names.append(sorted(name for name in outputs if name.startswith('loss_')))
 
 
 class CountIterations(Hook):
@@ -58,10 +93,8 @@ def test_train_checkpoint_resume_and_test_cli(synthrooms_tiny, tmp_path):
 
     cfg = tiny_config(synthrooms_tiny, work_dir, max_epochs=3)
     cfg.resume, cfg.load_from = True, str(work_dir / 'epoch_2.pth')
-    resumed = Runner.from_cfg(cfg)
     counter = CountIterations()
-    resumed.register_hook(counter)
-    resumed.train()
+    resumed = train_recording(cfg, counter)
     assert resumed.epoch == 3 and (work_dir / 'epoch_3.pth').is_file()
     assert counter.count == 1  # 2 scenes, batch 2: only the third epoch's single iteration ran
 
@@ -75,15 +108,46 @@ def test_train_checkpoint_resume_and_test_cli(synthrooms_tiny, tmp_path):
     assert len(list((tmp_path / 'preds').glob('*.npy'))) == 1  # one val scene
 
 
+def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthrooms_tiny, tmp_path):
+    work_dir = tmp_path / 'work'
+    recorder = RecordLosses()
+    train_recording(tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=2), recorder)
+    assert recorder.loss_names == [['loss_ce'], ['loss_ce', 'loss_inter', 'loss_intra']]  # one iteration per epoch
+    checkpoint = torch.load(work_dir / 'epoch_2.pth', weights_only=False)
+    assert set(checkpoint['optimizer']) == {'net', 'necks'} and set(checkpoint['param_schedulers']) == {'net', 'necks'}
+    necks_state = checkpoint['optimizer']['necks']['state']
+    assert necks_state and all(float(state['step']) == 1 for state in necks_state.values())  # AdamW ran once
+    assert any(key.startswith('inter_scene_neck.') for key in checkpoint['state_dict'])
+
+    cfg = tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=3)
+    cfg.resume, cfg.load_from = True, str(work_dir / 'epoch_2.pth')
+    recorder = RecordLosses()
+    train_recording(cfg, recorder)
+    assert recorder.loss_names == [['loss_ce', 'loss_inter', 'loss_intra', 'loss_kl']]  # the stage survived
+    assert recorder.necks_steps_at_start == {key: 1.0 for key in necks_state}  # the necks' optimizer was restored
+    assert recorder.scheduler_epochs_at_start == {'net': 2, 'necks': 2}
+
+    out = subprocess.run(
+        [sys.executable, 'tools/test.py', HICL_CONFIG, str(work_dir / 'epoch_3.pth'), '--work-dir',
+         str(tmp_path / 'test'), '--cfg-options', *as_cli_options(tiny_overrides(synthrooms_tiny, 3))],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert 'mIoU' in log and 'unexpected key' not in log and 'missing key' not in log
+
+
 @pytest.mark.skipif(sys.platform != 'linux', reason='torchrun with gloo is exercised on Linux')
 def test_dist_train_two_processes_gloo(synthrooms_tiny, tmp_path):
+    """Full HICL from the first epoch under torchrun: DDP, the inter-scene gather across ranks, two optimizers."""
     env = dict(os.environ, PYTHON=sys.executable, PORT='29517', OMP_NUM_THREADS='1')
     out = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
-         *as_cli_options(tiny_overrides(synthrooms_tiny, 1, batch_size=1))],
+        ['bash', 'tools/dist_train.sh', HICL_CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
+         *as_cli_options(tiny_overrides(synthrooms_tiny, 1, batch_size=1)), 'model.num_samples=64',
+         'custom_hooks.0.correlation_epoch=0', 'custom_hooks.0.feedback_epoch=0'],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]
     assert 'Distributed training: True' in log
     assert 'Epoch(train) [1][1/1]' in log  # 2 scenes at batch 1 over 2 processes: one iteration each
+    assert 'loss_inter' in log and 'loss_kl' in log and 'necks.lr' in log
     assert (tmp_path / 'epoch_1.pth').is_file()

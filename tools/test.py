@@ -3,7 +3,7 @@ import argparse
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, load_runner_config
+from hicl.engine import add_runner_arguments, inference_only, load_runner_config
 
 
 def parse_args():
@@ -17,7 +17,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_runner_config(args)
+    cfg = inference_only(load_runner_config(args))  # the 3D net only: no correlation necks
     cfg.load_from = args.checkpoint
     if args.save_preds:
         cfg.test_evaluator.prediction_dir = args.save_preds

@@ -32,15 +32,8 @@ class CorrelationStageHook(Hook):
             raise TypeError(f'CorrelationStageHook needs a model with set_stage (HICLSegmentor), got '
                             f'{type(model).__name__}: remove the hook from custom_hooks or change model.type')
         stage = stage_at_epoch(runner.epoch, self.correlation_epoch, self.feedback_epoch)
-        if stage != model.stage or runner.epoch == 0:
-            runner.logger.info(f'epoch {runner.epoch + 1}: training stage {stage}, losses '
-                               f'{sorted(_losses_of(model, stage))}')
+        changed = stage != model.stage or runner.epoch == 0
         model.set_stage(stage)
-
-
-def _losses_of(model, stage):
-    previous, model.stage = model.stage, stage
-    try:
-        return model.active_losses()
-    finally:
-        model.stage = previous
+        if changed:
+            runner.logger.info(f'epoch {runner.epoch + 1}: training stage {stage}, losses '
+                               f'{sorted(model.active_losses())}')

@@ -1,0 +1,96 @@
+"""The two-optimizer constructor (SGD 3D net, AdamW necks) and the stage hook (paper 3.4)."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from torch import nn
+
+from hicl.engine import CorrelationStageHook, JointOptimWrapperDict, stage_at_epoch
+
+OPTIM_WRAPPER = dict(constructor='CorrelationOptimWrapperConstructor',
+                     net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)),
+                     necks=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4)))
+
+
+class TinyHICL(nn.Module):
+    """Stand-in with the parameter names of HICLSegmentor."""
+
+    def __init__(self, with_necks=True):
+        super().__init__()
+        init_default_scope('mmdet3d')
+        self.backbone = nn.Linear(3, 4)
+        neck = dict(type='IntraSceneCorrelationNeck', transformer=dict(in_dims=4, num_layers=1, num_heads=1))
+        self.intra_scene_neck = MODELS.build(neck) if with_necks else None
+        self.stage = 0
+
+    def set_stage(self, stage):
+        self.stage = stage
+
+    def active_losses(self):
+        return {'loss_ce'} if self.stage == 0 else {'loss_ce', 'loss_intra'}
+
+
+def test_parameters_are_split_between_sgd_for_the_net_and_adamw_for_the_necks():
+    model = TinyHICL()
+    wrapper = build_optim_wrapper(model, OPTIM_WRAPPER)
+    assert isinstance(wrapper, JointOptimWrapperDict)
+    net_params = {id(p) for group in wrapper['net'].optimizer.param_groups for p in group['params']}
+    neck_params = {id(p) for group in wrapper['necks'].optimizer.param_groups for p in group['params']}
+    assert type(wrapper['net'].optimizer).__name__ == 'SGD' and type(wrapper['necks'].optimizer).__name__ == 'AdamW'
+    assert net_params == {id(p) for p in model.backbone.parameters()}
+    assert neck_params == {id(p) for p in model.intra_scene_neck.parameters()}
+    assert wrapper.get_lr() == {'net.lr': [0.2], 'necks.lr': [2e-4]}
+
+
+def test_one_backward_updates_both_optimizers():
+    model = TinyHICL()
+    wrapper = build_optim_wrapper(model, OPTIM_WRAPPER)
+    before = [p.detach().clone() for p in model.parameters()]
+    x = torch.randn(5, 3)
+    with wrapper.optim_context(model):
+        loss = model.intra_scene_neck([model.backbone(x)])[0].pow(2).mean()
+    wrapper.update_params(loss)
+    assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+    assert all(p.grad is None for p in model.parameters())  # zeroed for the next iteration
+
+
+def test_constructor_errors_name_the_fix():
+    with pytest.raises(KeyError, match='exactly the keys net and necks'):
+        build_optim_wrapper(TinyHICL(), dict(OPTIM_WRAPPER, backbone=dict(type='OptimWrapper')))
+    with pytest.raises(ValueError, match='use a single OptimWrapper'):
+        build_optim_wrapper(TinyHICL(with_necks=False), OPTIM_WRAPPER)
+
+
+def test_stage_boundaries_are_the_papers_when_configured_so():
+    # paper 3.4: epochs 1-10 L_ce, from epoch 11 + L^_ce, from epoch 21 + L_kl (runner epochs are 0-based)
+    assert [stage_at_epoch(epoch, 10, 20) for epoch in (0, 9, 10, 19, 20, 119)] == [0, 0, 1, 1, 2, 2]
+    assert [stage_at_epoch(epoch, 0, 0) for epoch in (0, 5)] == [2, 2]
+
+
+def runner_at(epoch, model):
+    logged = []
+    return SimpleNamespace(epoch=epoch, model=model, logger=SimpleNamespace(info=logged.append)), logged
+
+
+def test_hook_sets_the_stage_of_the_epoch_and_logs_switches():
+    hook, model = CorrelationStageHook(correlation_epoch=2, feedback_epoch=4), TinyHICL()
+    stages = []
+    for epoch in range(6):
+        runner, logged = runner_at(epoch, model)
+        hook.before_train_epoch(runner)
+        stages.append((model.stage, bool(logged)))
+    assert stages == [(0, True), (0, False), (1, True), (1, False), (2, True), (2, False)]
+    runner, logged = runner_at(3, TinyHICL())  # a resumed run starts in the stage of its epoch
+    hook.before_train_epoch(runner)
+    assert runner.model.stage == 1 and 'training stage 1' in logged[0]
+
+
+def test_hook_refuses_bad_boundaries_and_models_without_stages():
+    with pytest.raises(ValueError, match='need 0 <= correlation_epoch <= feedback_epoch'):
+        CorrelationStageHook(correlation_epoch=5, feedback_epoch=3)
+    runner, _ = runner_at(0, nn.Linear(2, 2))
+    with pytest.raises(TypeError, match='needs a model with set_stage'):
+        CorrelationStageHook().before_train_epoch(runner)

@@ -1,0 +1,152 @@
+"""HICLSegmentor: correlation tokens, staged and averaged losses, which parts get gradients, clear errors."""
+import numpy as np
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmdet3d.structures import Det3DDataSample, PointData
+from mmengine.registry import init_default_scope
+from mmengine.structures import BaseDataElement
+
+from hicl.models.segmentors.hicl_segmentor import sample_correlation_tokens
+from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
+
+IGNORE = 255
+NECK = dict(in_dims=16, num_layers=1, num_heads=2, mlp_ratio=1.0)
+
+
+def pairs(point_idx, label):
+    return BaseDataElement(point_idx=torch.tensor(point_idx), view_idx=torch.zeros(len(point_idx), dtype=torch.long),
+                           label=torch.tensor(label))
+
+
+def test_tokens_are_the_sampled_points_and_their_supervising_pairs():
+    first = Det3DDataSample(pseudo_pairs=pairs([0, 2, 2, 3], [1, 2, IGNORE, 0]), point_sets=torch.tensor([0, 0, 1, 1]),
+                            point2voxel_map=torch.tensor([0, 0, 1, 2]), batch_idx=torch.zeros(3, dtype=torch.long))
+    second = Det3DDataSample(pseudo_pairs=pairs([1, 1], [3, 2]), point_sets=torch.tensor([5, 5]),
+                             point2voxel_map=torch.tensor([1, 0]), batch_idx=torch.ones(2, dtype=torch.long))
+    voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens([first, second], 8, IGNORE)
+    # candidates (a labelled pair): points 0, 2, 3 of the first scene, point 1 of the second; the second scene's
+    # voxels come after the first's 3, and its token after the first's 3 tokens
+    assert sorted(voxel_idx[0].tolist()) == [0, 1, 2] and voxel_idx[1].tolist() == [3]
+    token_voxels = torch.cat(voxel_idx)
+    # each supervising pair points at the token of its own point (voxel of point 0, 2, 3; then point 1 of scene 2)
+    assert token_voxels[pair_token_idx].tolist() == [0, 1, 2, 3, 3]  # the ignored pair supervises nothing
+    assert pair_labels.tolist() == [1, 2, 0, 3, 2]
+
+
+def test_only_m_points_per_scene_are_tokens():
+    sample = Det3DDataSample(pseudo_pairs=pairs(list(range(10)), [1] * 10), point_sets=torch.arange(10) // 5,
+                             point2voxel_map=torch.arange(10), batch_idx=torch.zeros(10, dtype=torch.long))
+    voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens([sample], 4, IGNORE)
+    assert len(voxel_idx[0]) == 4 and len(pair_token_idx) == 4
+    assert sorted(pair_token_idx.tolist()) == [0, 1, 2, 3]
+    assert (voxel_idx[0] // 5).tolist() == [0, 0, 1, 1]  # 2 of each set of 5
+
+
+def test_missing_point_sets_name_the_fix():
+    sample = Det3DDataSample(pseudo_pairs=pairs([0], [1]), point2voxel_map=torch.tensor([0]),
+                             batch_idx=torch.zeros(1, dtype=torch.long))
+    with pytest.raises(KeyError, match="add dict\\(type='LoadPointSets'\\) to the train pipeline"):
+        sample_correlation_tokens([sample], 4, IGNORE)
+
+
+@pytest.fixture
+def anchors_file(tmp_path):
+    path = str(tmp_path / 'anchors.npz')
+    save_text_anchors(path, random_orthonormal_anchors(4, 16), list('abcd'), {})
+    return path
+
+
+def build(anchors_file, **hicl):
+    init_default_scope('mmdet3d')
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type='HICLSegmentor', feature_dims=[3, 4, 5], num_samples=64, **hicl,
+        data_preprocessor=dict(type='Det3DDataPreprocessor', voxel=True, voxel_type='minkunet', batch_first=True,
+                               max_voxels=None,
+                               voxel_layer=dict(max_num_points=-1, point_cloud_range=[-100, -100, -20, 100, 100, 20],
+                                                voxel_size=[0.1, 0.1, 0.1], max_voxels=(-1, -1))),
+        backbone=dict(type='MinkUNetBackbone', in_channels=3, base_channels=8, num_stages=2, encoder_channels=[8, 16],
+                      encoder_blocks=[1, 1], decoder_channels=[16, 8], decoder_blocks=[1, 1],
+                      sparseconv_backend='spconv'),
+        decode_head=dict(type='PseudoLabelHead', channels=8, num_classes=4, embed_dim=16, anchors_file=anchors_file)))
+
+
+def full_model(anchors_file):
+    return build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
+                 inter_scene_neck=dict(type='InterSceneCorrelationNeck', transformer=NECK),
+                 feedback_loss=dict(type='FeedbackKL'))
+
+
+def training_batch(num_scenes=2, num_points=400):
+    rng = np.random.default_rng(0)
+    inputs, samples = [], []
+    for _ in range(num_scenes):
+        xyz = rng.uniform(0, 2, (num_points, 3))
+        inputs.append(torch.as_tensor(np.c_[xyz, rng.uniform(-0.5, 0.5, (num_points, 3))], dtype=torch.float32))
+        seen = rng.choice(num_points, 300, replace=False)
+        samples.append(Det3DDataSample(
+            gt_pts_seg=PointData(), pseudo_pairs=pairs(seen.tolist(), (xyz[seen, 0] > 1).astype(int).tolist()),
+            point_sets=torch.as_tensor((xyz[:, :2] // 0.5) @ [1, 4], dtype=torch.long)))
+    return dict(inputs=dict(points=inputs), data_samples=samples)
+
+
+def losses_at(model, stage):
+    """The loss dict of one training step at ``stage``, on the same batch and correlation sample every time."""
+    model.set_stage(stage)
+    data = model.data_preprocessor(training_batch(), True)
+    torch.manual_seed(1)  # the same correlation sample at every stage
+    return model(**data, mode='loss')
+
+
+def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
+    model = full_model(anchors_file).train()
+    stage0, stage1, stage2 = (losses_at(model, stage) for stage in range(3))
+    assert set(stage0) == {'loss_ce'}
+    assert set(stage1) == {'loss_ce', 'loss_intra', 'loss_inter'}
+    assert set(stage2) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
+    # spconv's CPU kernels are not bit-reproducible: 1% tolerance, far below the 1/3 vs 1/4 weighting
+    raw_ce = stage0['loss_ce'].item()
+    assert stage1['loss_ce'].item() == pytest.approx(raw_ce / 3, rel=1e-2)
+    assert stage2['loss_ce'].item() == pytest.approx(raw_ce / 4, rel=1e-2)
+    assert stage2['loss_intra'].item() == pytest.approx(stage1['loss_intra'].item() * 3 / 4, rel=1e-2)
+
+
+def test_ablation_rows_compute_only_their_losses(anchors_file):
+    intra_only = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK))
+    intra_only.train().set_stage(2)
+    assert intra_only.active_losses() == {'loss_ce', 'loss_intra'}
+    assert set(losses_at(intra_only, 2)) == {'loss_ce', 'loss_intra'}
+
+
+def gradient_owners(model, losses):
+    model.zero_grad()
+    sum(losses.values()).backward()
+    return {name.split('.')[0] for name, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+
+
+def test_the_necks_train_from_the_correlation_stage_on(anchors_file):
+    model = full_model(anchors_file).train()
+    assert gradient_owners(model, losses_at(model, 0)) == {'backbone', 'decode_head'}
+    assert gradient_owners(model, losses_at(model, 1)) == {'backbone', 'decode_head', 'intra_scene_neck',
+                                                          'inter_scene_neck'}
+
+
+def test_inference_runs_the_3d_net_only_and_loads_a_checkpoint_with_necks(anchors_file):
+    trained = full_model(anchors_file).eval()
+    net_only = build(anchors_file, intra_scene_neck=None, inter_scene_neck=None).eval()
+    assert not any(name.startswith(('intra', 'inter')) for name, _ in net_only.named_parameters())
+    incompatible = net_only.load_state_dict(trained.state_dict(), strict=True)  # neck entries are accepted
+    assert not incompatible.missing_keys and not incompatible.unexpected_keys
+    data = trained.data_preprocessor(training_batch(num_scenes=1), False)
+    with torch.no_grad():
+        expected = trained(**data, mode='predict')[0].pts_seg_logits.pts_seg_logits
+        got = net_only(**data, mode='predict')[0].pts_seg_logits.pts_seg_logits
+    assert torch.allclose(got, expected, atol=1e-3)  # spconv CPU kernels are not bit-reproducible
+
+
+def test_bad_configurations_are_refused(anchors_file):
+    with pytest.raises(ValueError, match='feedback_loss needs at least one correlation neck'):
+        build(anchors_file, feedback_loss=dict(type='FeedbackKL'))
+    with pytest.raises(ValueError, match='training stage must be 0, 1 or 2, got 3'):
+        full_model(anchors_file).set_stage(3)
