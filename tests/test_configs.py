@@ -1,0 +1,71 @@
+"""The HICL configs: each ablation row adds exactly its component; hicl_scannet.py holds the paper's settings."""
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+from hicl.label_sets import SCANNET20_CLASSES
+from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
+from tests.conftest import REPO
+
+ROWS = ['exp1_clip2scene', 'exp2_set_voting', 'exp3_intra_scene', 'exp4_inter_scene', 'exp5_feedback_kl']
+
+
+def load(name):
+    return Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+
+
+def components(cfg):
+    """What a config switches on, in the ablation's terms."""
+    pipeline = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    model = cfg.model
+    return {'set_voting': 'SetVotingRefiner' in pipeline and 'LoadPointSets' in pipeline,
+            'intra': bool(model.get('intra_scene_neck')), 'inter': bool(model.get('inter_scene_neck')),
+            'kl': bool(model.get('feedback_loss'))}
+
+
+def test_each_ablation_row_adds_one_component():
+    on = [components(load(f'ablation/{row}')) for row in ROWS]
+    assert [sum(row.values()) for row in on] == [0, 1, 2, 3, 4]
+    assert [next(k for k in on[i + 1] if on[i + 1][k] and not on[i][k]) for i in range(4)] == \
+        ['set_voting', 'intra', 'inter', 'kl']
+    assert components(load('hicl_synthrooms')) == on[-1]
+
+
+def test_hicl_scannet_has_the_papers_settings():
+    cfg = load('hicl_scannet')
+    assert components(cfg) == dict(set_voting=True, intra=True, inter=True, kl=True)
+    assert cfg.model.num_samples == 1024 and cfg.train_cfg.max_epochs == 120
+    assert cfg.train_dataloader.batch_size == 8
+    assert cfg.model.data_preprocessor.voxel_layer.voxel_size == [0.05] * 3
+    assert cfg.optim_wrapper.net.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
+    assert cfg.optim_wrapper.necks.optimizer['type'] == 'AdamW' and cfg.optim_wrapper.necks.optimizer['lr'] == 2e-4
+    hook = cfg.custom_hooks[0]
+    assert (hook.type, hook.correlation_epoch, hook.feedback_epoch) == ('CorrelationStageHook', 10, 20)
+
+
+def test_hicl_scannet_builds_full_width_vit_necks_and_both_optimizers(tmp_path):
+    anchors = str(tmp_path / 'anchors.npz')
+    save_text_anchors(anchors, random_orthonormal_anchors(20, 512), list(SCANNET20_CLASSES), {})
+    cfg = load('hicl_scannet')
+    cfg.model.decode_head.anchors_file = anchors
+    init_default_scope('mmdet3d')
+    model = MODELS.build(cfg.model)
+    for neck in (model.intra_scene_neck, model.inter_scene_neck):
+        assert len(neck.transformer.blocks) == 3 and not neck.transformer.narrow
+        assert sum(p.numel() for p in neck.parameters()) == 3 * (4 * 512 * 512 + 4 * 512 + 2 * 512 * 2048
+                                                                  + 2048 + 512 + 4 * 512)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert wrapper.get_lr() == {'net.lr': [0.2], 'necks.lr': [2e-4]}
+    tokens = [torch.randn(1024, 512), torch.randn(700, 512)]
+    assert [tuple(x.shape) for x in model.inter_scene_neck(model.intra_scene_neck(tokens))] == [(1024, 512),
+                                                                                             (700, 512)]
+
+
+@pytest.mark.parametrize('name', ['hicl_synthrooms', 'ablation/exp3_intra_scene'])
+def test_demo_rows_use_the_documented_cpu_scaling(name):
+    """M = 256 sampled points per scene and 128-channel blocks (README, tools/benchmark.py)."""
+    cfg = load(name)
+    assert cfg.model.num_samples == 256 and cfg.model.intra_scene_neck.transformer.embed_dims == 128
