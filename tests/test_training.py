@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from hicl.engine.export import export_3d_net
 from tests.conftest import REPO, TINY_PSEUDO_LABELS
 
 CONFIG = str(REPO / 'configs' / 'clip2scene_synthrooms.py')
@@ -127,13 +128,19 @@ def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthroom
     assert recorder.necks_steps_at_start == {key: 1.0 for key in necks_state}  # the necks' optimizer was restored
     assert recorder.scheduler_epochs_at_start == {'net': 2, 'necks': 2}
 
-    out = subprocess.run(
-        [sys.executable, 'tools/test.py', HICL_CONFIG, str(work_dir / 'epoch_3.pth'), '--work-dir',
-         str(tmp_path / 'test'), '--cfg-options', *as_cli_options(tiny_overrides(synthrooms_tiny, 3))],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
-    log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-3000:]
-    assert 'mIoU' in log and 'unexpected key' not in log and 'missing key' not in log
+    exported = tmp_path / 'hicl_3d_net.pth'
+    assert export_3d_net(str(work_dir / 'epoch_3.pth'), str(exported))[1] > 0  # neck tensors left out
+    weights = torch.load(exported, weights_only=True)
+    assert set(weights) == {'meta', 'state_dict'}
+    assert not any(key.startswith(('intra_scene_neck.', 'inter_scene_neck.')) for key in weights['state_dict'])
+    for checkpoint in (work_dir / 'epoch_3.pth', exported):  # tools/test.py builds the 3D net only: both load
+        out = subprocess.run(
+            [sys.executable, 'tools/test.py', HICL_CONFIG, str(checkpoint), '--work-dir', str(tmp_path / 'test'),
+             '--cfg-options', *as_cli_options(tiny_overrides(synthrooms_tiny, 3))],
+            cwd=REPO, capture_output=True, text=True, timeout=600)
+        log = out.stdout + out.stderr
+        assert out.returncode == 0, log[-3000:]
+        assert 'mIoU' in log and 'unexpected key' not in log and 'missing key' not in log
 
 
 @pytest.mark.skipif(sys.platform != 'linux', reason='torchrun with gloo is exercised on Linux')

@@ -1,0 +1,33 @@
+"""Exporting the 3D net of a training checkpoint: what inference needs, without the necks or optimizer state."""
+import os
+import os.path as osp
+import tempfile
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+from .runtime import TRAINING_ONLY_MODULES
+
+
+def export_3d_net(checkpoint_path, out_path):
+    """Write ``out_path`` with the checkpoint's ``meta`` and its ``state_dict`` minus the correlation necks
+    (inference runs the 3D net only); optimizer, scheduler and message-hub states are dropped.
+    The file is written to a temporary name and renamed, so a failed export leaves nothing behind.
+    Returns the number of tensors kept and dropped."""
+    checkpoint = CheckpointLoader.load_checkpoint(checkpoint_path, map_location='cpu')
+    if 'state_dict' not in checkpoint:
+        raise KeyError(f'{checkpoint_path} has no state_dict: is it an mmengine training checkpoint?')
+    prefixes = tuple(f'{name}.' for name in TRAINING_ONLY_MODULES)
+    kept = {key: value for key, value in checkpoint['state_dict'].items() if not key.startswith(prefixes)}
+    exported = dict(meta=checkpoint.get('meta', {}), state_dict=kept)
+    out_dir = osp.dirname(osp.abspath(out_path))
+    os.makedirs(out_dir, exist_ok=True)
+    handle, tmp_path = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
+    os.close(handle)
+    try:
+        torch.save(exported, tmp_path)
+        os.replace(tmp_path, out_path)
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+    return len(kept), len(checkpoint['state_dict']) - len(kept)
