@@ -55,13 +55,13 @@ def test_hicl_scannet_builds_full_width_vit_necks_and_both_optimizers(tmp_path):
     model = MODELS.build(cfg.model)
     for neck in (model.intra_scene_neck, model.inter_scene_neck):
         assert len(neck.transformer.blocks) == 3 and not neck.transformer.narrow
-        assert sum(p.numel() for p in neck.parameters()) == 3 * (4 * 512 * 512 + 4 * 512 + 2 * 512 * 2048
-                                                                  + 2048 + 512 + 4 * 512)
+        block = 4 * 512 * 512 + 4 * 512 + 2 * 512 * 2048 + 2048 + 512 + 4 * 512  # attention, MLP, 2 LayerNorms
+        assert sum(p.numel() for p in neck.parameters()) == 3 * block
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     assert wrapper.get_lr() == {'net.lr': [0.2], 'necks.lr': [2e-4]}
     tokens = [torch.randn(1024, 512), torch.randn(700, 512)]
-    assert [tuple(x.shape) for x in model.inter_scene_neck(model.intra_scene_neck(tokens))] == [(1024, 512),
-                                                                                             (700, 512)]
+    correlated = model.inter_scene_neck(model.intra_scene_neck(tokens))
+    assert [tuple(x.shape) for x in correlated] == [(1024, 512), (700, 512)]
 
 
 @pytest.mark.parametrize('name', ['hicl_synthrooms', 'ablation/exp3_intra_scene'])

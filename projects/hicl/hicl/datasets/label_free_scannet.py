@@ -27,7 +27,8 @@ class LabelFreeScanNetDataset(Seg3DDataset):
             raise FileNotFoundError(
                 f'info file {info_path} not found: convert the dataset first, e.g. '
                 f'python tools/create_data.py scannet --root RAW --out {data_root}')
-        super().__init__(data_root=data_root, ann_file=ann_file, metainfo=dict(dict(classes=self.METAINFO['classes']), **(metainfo or {})),
+        metainfo = dict(dict(classes=self.METAINFO['classes']), **(metainfo or {}))
+        super().__init__(data_root=data_root, ann_file=ann_file, metainfo=metainfo,
                          data_prefix=data_prefix, **kwargs)
 
     def parse_data_info(self, info):

@@ -277,4 +277,3 @@ def _check_frame_complete(scene_dir, frame_id):
             raise ScanNetMissingFileError(
                 f'{paths[kind]}: scene {os.path.basename(os.path.normpath(scene_dir))} frame {frame_id} has a '
                 f'colour image but no {kind} file; re-export the frames with SensReader')
-

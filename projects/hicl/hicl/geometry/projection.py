@@ -4,7 +4,7 @@ Conventions: camera frame x right, y down, z forward (OpenCV / ScanNet); poses a
 intrinsics are 3x3 or 4x4 (K in the top-left); pixel centres sit at integer coordinates, so the pixel of a
 projection (u, v) is (round(u), round(v)). Units: metres and pixels.
 """
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 

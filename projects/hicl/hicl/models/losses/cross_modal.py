@@ -1,5 +1,4 @@
 """Eq. 1 of the paper: the cross-modal cross-entropy between 3D features and fixed text anchors."""
-import torch
 import torch.nn.functional as F
 
 
