@@ -1,7 +1,4 @@
 """The inter-scene neck under 2-process gloo: the gathered sequence behaves like one process with the whole batch."""
-import sys
-
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -26,6 +23,7 @@ def build_neck(gather):
 
 
 def run_rank(rank, init_file, out_dir):
+    """Rank ``rank`` of 2: the neck on its own two scenes with gathering, loss on its own points."""
     dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
     try:
         features, weights = whole_batch()
@@ -41,9 +39,8 @@ def run_rank(rank, init_file, out_dir):
         dist.destroy_process_group()
 
 
-@pytest.mark.skipif(sys.platform != 'linux', reason='forked gloo processes are exercised on Linux')
 def test_two_process_gather_equals_one_process_with_the_whole_batch(tmp_path):
-    mp.start_processes(run_rank, args=(str(tmp_path / 'init'), str(tmp_path)), nprocs=2, start_method='fork')
+    run_two_ranks(run_rank, tmp_path)
     ranks = [torch.load(tmp_path / f'rank{rank}.pt') for rank in range(2)]
 
     features, weights = whole_batch()
@@ -61,18 +58,24 @@ def test_two_process_gather_equals_one_process_with_the_whole_batch(tmp_path):
                               atol=1e-4)
 
 
-@pytest.mark.skipif(sys.platform != 'linux', reason='forked gloo processes are exercised on Linux')
-def test_without_gathering_each_rank_sees_only_its_own_scenes(tmp_path):
-    def run(rank, init_file, out_dir):
-        dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
-        try:
-            features, _ = whole_batch()
-            outputs = torch.cat(build_neck(gather=False)(features[2 * rank:2 * rank + 2]))
-            torch.save(outputs.detach(), f'{out_dir}/local{rank}.pt')
-        finally:
-            dist.destroy_process_group()
+def run_rank_without_gathering(rank, init_file, out_dir):
+    """Rank ``rank`` of 2: the neck on its own two scenes, gathering switched off."""
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    try:
+        features, _ = whole_batch()
+        outputs = torch.cat(build_neck(gather=False)(features[2 * rank:2 * rank + 2]))
+        torch.save(outputs.detach(), f'{out_dir}/local{rank}.pt')
+    finally:
+        dist.destroy_process_group()
 
-    mp.start_processes(run, args=(str(tmp_path / 'init'), str(tmp_path)), nprocs=2, start_method='fork')
+
+def run_two_ranks(function, tmp_path):
+    # spawned, not forked: forking a process whose OpenMP pool is running can deadlock the children
+    mp.start_processes(function, args=(str(tmp_path / 'init'), str(tmp_path)), nprocs=2, start_method='spawn')
+
+
+def test_without_gathering_each_rank_sees_only_its_own_scenes(tmp_path):
+    run_two_ranks(run_rank_without_gathering, tmp_path)
     features, _ = whole_batch()
     neck = build_neck(gather=False)
     for rank in range(2):
