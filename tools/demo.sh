@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Set everything up and run the main job on the embedded SynthRooms dataset:
-# install the stack -> generate + convert SynthRooms -> simulated pseudo-labels -> train the CLIP2Scene
-# baseline -> test (per-class IoU table and mIoU on the val split).
+# install the stack -> generate + convert SynthRooms -> simulated pseudo-labels -> train HICL (paper EXP V:
+# set voting, intra- and inter-scene correlation, feedback KL) -> test (per-class IoU table and mIoU on the
+# val split). Another config as the first argument runs that one instead, e.g. configs/clip2scene_synthrooms.py.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-config=${1:-configs/clip2scene_synthrooms.py}
+config=${1:-configs/hicl_synthrooms.py}
 work_dir=work_dirs/$(basename "$config" .py)
 start=$(date +%s)
 

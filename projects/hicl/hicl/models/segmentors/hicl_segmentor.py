@@ -55,9 +55,9 @@ class HICLSegmentor(LabelFreeSegmentor):
 
     def active_losses(self):
         """Names of the losses of the current stage that this model can compute."""
-        configured = {'loss_ce', 'loss_intra' if self.intra_scene_neck else None,
-                      'loss_inter' if self.inter_scene_neck else None, 'loss_kl' if self.feedback_loss else None}
-        return set().union(*STAGE_LOSSES[:self.stage + 1]) & configured
+        parts = {'loss_ce': True, 'loss_intra': self.intra_scene_neck is not None,
+                 'loss_inter': self.inter_scene_neck is not None, 'loss_kl': self.feedback_loss is not None}
+        return {name for name in set().union(*STAGE_LOSSES[:self.stage + 1]) if parts[name]}
 
     def loss(self, inputs, data_samples):
         """Dict of the active losses, each already divided by their number."""
