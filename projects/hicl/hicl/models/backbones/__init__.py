@@ -1,0 +1,3 @@
+from .spvcnn import SPVCNNSpconvBackbone
+
+__all__ = ['SPVCNNSpconvBackbone']
