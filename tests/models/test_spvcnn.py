@@ -1,6 +1,5 @@
 """SPVCNNSpconvBackbone: exact point <-> voxel operations; a MinkUNet-compatible backbone with a live point branch."""
 import copy
-import time
 
 import pytest
 import torch
@@ -135,11 +134,8 @@ def test_backbone_forward_backward_reaches_the_point_branch():
     assert isinstance(model, SPVCNNSpconvBackbone)
     features, coors = random_cloud()
     assert 1800 < coors.shape[0] <= 2000 and set(coors[:, 0].tolist()) == {0, 1}
-    start = time.perf_counter()
     out = model(features, coors)
     out.square().mean().backward()
-    elapsed = time.perf_counter() - start
-    print(f'forward+backward on {coors.shape[0]} voxels: {elapsed:.3f} s')
     assert out.shape == (coors.shape[0], 12)
     assert torch.isfinite(out).all()
     for mlp in model.point_transforms:
@@ -155,7 +151,9 @@ def test_output_rows_follow_the_input_voxels():
     with torch.no_grad():
         out = model(features, coors)
         shuffled = model(features[order], coors[order])
-    assert torch.allclose(shuffled, out[order], atol=1e-5)
+    # spconv's CPU kernels sum in input order, so a reordering changes the last bits (seen: 5e-5); a mix-up of
+    # rows would differ by the features' own size
+    assert torch.allclose(shuffled, out[order], atol=1e-2 * float(out.abs().max()) + 1e-6)
 
 
 def test_minkunet_config_swaps_by_type_only():
