@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 from tqdm import tqdm
 
+from hicl.fileio import atomic_write
 from hicl.label_sets import get_label_set
 from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, compute_point_sets
 from hicl.datasets.scannet_raw import (
@@ -32,24 +33,6 @@ from hicl.datasets.scannet_raw import (
 INFO_VERSION = 'hicl-1.0'
 SCAN_DIR_BY_SPLIT = {'test': 'scans_test'}  # real ScanNet keeps test scans apart; other splits use scans/
 FRAME_LABEL_DIRS = dict(label_path='label-filt', instance_path='instance-filt')
-
-
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary binary file next to ``path``, then move it onto ``path``.
-
-    Creates the parent folder when needed.
-    """
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp_path = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp_path, 'wb') as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
 
 
 def output_paths(out, scene_id):

@@ -18,10 +18,11 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
+
+from ..fileio import atomic_write
 
 MIOU_KEY = 'miou'
 ACC_KEY = 'acc'
@@ -119,12 +120,7 @@ def write_json_atomic(path, data):
 
 def write_text_atomic(path, text):
     """Write ``text`` through a temporary file in the same folder and a rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.tmp', dir=folder)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda file: file.write(text.encode()))
 
 
 def read_json_records(path):
@@ -260,12 +256,7 @@ def plot_miou_per_epoch(curves, path, title='Validation mIoU per epoch'):
     axes.set(xlabel='epoch', ylabel='val mIoU (%)', title=f'{title} (mean over seeds, band = min–max)')
     axes.grid(alpha=0.3)
     axes.legend()
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.png', dir=folder)
-    with os.fdopen(fd, 'wb') as f:
-        figure.savefig(f, format='png', dpi=120, bbox_inches='tight')
-    os.replace(tmp, path)
+    atomic_write(path, lambda file: figure.savefig(file, format='png', dpi=120, bbox_inches='tight'))
 
 
 def run_work_dir(work_root, config, seed):

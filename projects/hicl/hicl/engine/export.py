@@ -1,11 +1,8 @@
 """Exporting the 3D net of a training checkpoint: what inference needs, without the necks or optimizer state."""
-import os
-import os.path as osp
-import tempfile
-
 import torch
 from mmengine.runner import CheckpointLoader
 
+from ..fileio import atomic_write
 from .runtime import TRAINING_ONLY_MODULES
 
 
@@ -19,15 +16,5 @@ def export_3d_net(checkpoint_path, out_path):
         raise KeyError(f'{checkpoint_path} has no state_dict: is it an mmengine training checkpoint?')
     prefixes = tuple(f'{name}.' for name in TRAINING_ONLY_MODULES)
     kept = {key: value for key, value in checkpoint['state_dict'].items() if not key.startswith(prefixes)}
-    exported = dict(meta=checkpoint.get('meta', {}), state_dict=kept)
-    out_dir = osp.dirname(osp.abspath(out_path))
-    os.makedirs(out_dir, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    os.close(handle)
-    try:
-        torch.save(exported, tmp_path)
-        os.replace(tmp_path, out_path)
-    except BaseException:
-        os.unlink(tmp_path)
-        raise
+    atomic_write(out_path, lambda file: torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=kept), file))
     return len(kept), len(checkpoint['state_dict']) - len(kept)

@@ -3,7 +3,7 @@ from contextlib import ExitStack, contextmanager
 
 from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 NECK_PREFIXES = ('intra_scene_neck.', 'inter_scene_neck.')
 
@@ -20,7 +20,7 @@ class JointOptimWrapperDict(OptimWrapperDict):
     def __init__(self, **optim_wrappers):
         super().__init__(**optim_wrappers)
         for name, wrapper in self.optim_wrappers.items():
-            if type(wrapper).__name__ != 'OptimWrapper' or wrapper._accumulative_counts != 1:
+            if type(wrapper) is not OptimWrapper or wrapper._accumulative_counts != 1:
                 raise ValueError(f'optim_wrapper.{name}: JointOptimWrapperDict supports plain OptimWrapper entries '
                                  'with accumulative_counts=1')
 
