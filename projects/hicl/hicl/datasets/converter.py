@@ -14,15 +14,14 @@ directory and moved into place with ``os.replace``.
 """
 import functools
 import json
-import multiprocessing
 import os
 import pickle
 import warnings
 
 import numpy as np
-from tqdm import tqdm
 
 from hicl.fileio import atomic_write
+from hicl.parallel import progress_map
 from hicl.label_sets import get_label_set
 from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, compute_point_sets
 from hicl.datasets.scannet_raw import (
@@ -220,18 +219,8 @@ def scene_jobs(root, splits, frames_root):
 
 def run_jobs(jobs, work, workers, progress):
     """Run ``work(job)`` over jobs (a process pool when workers > 1): {scene_id: (entry, reused)}."""
-    results = {}
-    with tqdm(total=len(jobs), desc='convert scenes', unit='scene', disable=not progress) as bar:
-        if workers > 1:
-            with multiprocessing.Pool(workers) as pool:
-                for entry, reused in pool.imap_unordered(work, jobs):
-                    results[entry['scene_id']] = (entry, reused)
-                    bar.update()
-        else:
-            for job in jobs:
-                results[job[0]] = work(job)
-                bar.update()
-    return results
+    results = progress_map(work, jobs, workers, 'convert scenes', 'scene', progress)
+    return {entry['scene_id']: (entry, reused) for entry, reused in results}
 
 
 def write_info(path, entries, dataset_name, label_set):

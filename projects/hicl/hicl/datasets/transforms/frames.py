@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
+from ...geometry import scale_intrinsic
 from ...label_sets import SCANNET20_NYU40_IDS
 from ...pseudo_labels.cache import PseudoLabelCache
 from ...pseudo_labels.labelling import label_frames
@@ -14,10 +15,12 @@ from ..scannet_raw import read_depth
 class LoadSceneFrames(BaseTransform):
     """Pick ``num_frames`` frames of the scene at random (CLIP2Scene: 8) and load them.
 
-    Reads: ``frames`` (list of dicts with ``frame_id``, ``pose`` 4x4 camera-to-world, ``depth_path``),
-    ``camera`` (``depth_scale``), ``scene_id``, ``pseudo_label_root``.
+    Reads: ``frames`` (list of dicts with ``frame_id``, ``pose`` 4x4 camera-to-world, ``depth_path``; frames with
+    their own camera (nuScenes) also carry ``intrinsic`` 3x3 and ``image_size`` (W, H) pixels), ``camera``
+    (``depth_scale``), ``scene_id``, ``pseudo_label_root``.
     Writes ``views``: dict(frame_ids list[str] (V,), camera_to_world (V, 4, 4) float64,
-    depth (V, Hd, Wd) float32 metres, labels (V, Hl, Wl) uint8 pixel pseudo-labels, 255 = none).
+    depth (V, Hd, Wd) float32 metres, labels (V, Hl, Wl) uint8 pixel pseudo-labels, 255 = none; for frames with
+    their own camera, intrinsic (V, 3, 3) float64 scaled to the label images).
 
     Args:
         num_frames: frames per sample; all frames when the scene has fewer.
@@ -66,6 +69,10 @@ class LoadSceneFrames(BaseTransform):
             frame_ids=[f['frame_id'] for f in frames],
             camera_to_world=np.stack([np.asarray(f['pose'], dtype=np.float64) for f in frames]),
             labels=self._labels(results, frames))
+        if all('intrinsic' in f for f in frames):
+            label_size = (views['labels'].shape[2], views['labels'].shape[1])
+            views['intrinsic'] = np.stack([scale_intrinsic(f['intrinsic'], f['image_size'], label_size)
+                                           for f in frames])
         if self.load_depth:
             scale = results['camera'].get('depth_scale', 1000.0)
             views['depth'] = np.stack([read_depth(f['depth_path'], scale) for f in frames])

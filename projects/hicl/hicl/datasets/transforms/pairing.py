@@ -12,7 +12,8 @@ class PairPointsWithPixels(BaseTransform):
     Must run before any transform that moves or reorders points (pairs index the loaded points).
     Reads: ``points`` (N points, world frame), ``views`` (see LoadSceneFrames), ``camera`` (``intrinsic_color``,
     ``color_size`` (W, H); with depth also ``intrinsic_depth``). The label images cover the colour image, so
-    their intrinsics are the colour intrinsics scaled to the label image size.
+    their intrinsics are the colour intrinsics scaled to the label image size, or the views' own ``intrinsic``
+    when LoadSceneFrames wrote them (one camera per view: nuScenes).
     Writes ``pair_point_idx``, ``pair_view_idx``, ``pair_label`` (P,) int64 and drops ``views``.
 
     Args:
@@ -30,13 +31,16 @@ class PairPointsWithPixels(BaseTransform):
 
     def transform(self, results):
         xyz = results['points'].coord.numpy()
-        views, camera = results.pop('views'), results['camera']
+        views = results.pop('views')
         labels = views['labels']
-        label_intrinsic = scale_intrinsic(camera['intrinsic_color'], camera['color_size'],
-                                          (labels.shape[2], labels.shape[1]))
+        if 'intrinsic' in views:
+            label_intrinsic = views['intrinsic']
+        else:
+            label_intrinsic = scale_intrinsic(results['camera']['intrinsic_color'], results['camera']['color_size'],
+                                              (labels.shape[2], labels.shape[1]))
         visible = None
         if self.use_depth:
-            visible = depth_agrees(xyz, views['camera_to_world'], views['depth'], camera['intrinsic_depth'],
+            visible = depth_agrees(xyz, views['camera_to_world'], views['depth'], results['camera']['intrinsic_depth'],
                                    self.depth_tolerance, self.relative_tolerance)
         pairs = pair_points_with_pixels(xyz, views['camera_to_world'], labels, label_intrinsic, visible,
                                         self.min_depth)

@@ -8,7 +8,8 @@ from mmdet3d.registry import TRANSFORMS
 from ...geometry.set_voting import vote_within_sets
 from ...label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
 
-SETS_HINT = 'run tools/create_data.py (scannet or synthrooms) on this dataset to compute the sets'
+SETS_HINT = ('run tools/create_data.py (scannet, synthrooms, nuscenes or synthstreet) on this dataset to compute '
+             'the sets')
 
 
 def read_point_sets(path):
