@@ -5,9 +5,10 @@ relative to the first config, for each config (default: the ablation rows EXP I 
 and EXP V full HICL on the SynthRooms demo scenes; each timed in a fresh forked process), then the parameter
 count of each part of each model (the paper's Table 1 columns). A second table gives the point <-> pixel pairing
 throughput (depth test + labelled projection) on a synthetic ScanNet-size scene (150k points, 8 frames, 640x480),
-a third MaskCLIP pseudo-labelling throughput (ViT-B-16, random weights, batched, 416x224 input), a fourth the
-over-segmentation time of a 100k-vertex mesh and a 35k-point LiDAR sweep (the real nuScenes demo sweep when
-../shared/data is there, else a synthetic one)."""
+a third the 3D net alone (MinkUNet and SPVCNN of configs/_base_/models/spvcnn_clip.py, 10 cm voxels, intensity
+input) training on one 35k-point LiDAR sweep, a fourth MaskCLIP pseudo-labelling throughput (ViT-B-16, random
+weights, batched, 416x224 input), a fifth the over-segmentation time of a 100k-vertex mesh and a 35k-point LiDAR
+sweep. The sweep is the real nuScenes demo sweep when ../shared/data is there, else a synthetic one."""
 import os
 import argparse
 
@@ -49,6 +50,7 @@ def main():
     header = f'{"parameters":<36} {"part":<20} {"count":>12}'
     print('\n'.join(['', header, '-' * len(header)] + part_rows))
     print_pairing_table(benchmark_pairing())
+    print_sweep_backbone_table(sweep_points(demo_sweep()), args.iters)
     print_segmentation_table(benchmark_segmentation(sweep_path=demo_sweep()))
     if not args.skip_maskclip:
         size, batch = (416, 224), 8
@@ -70,6 +72,33 @@ def demo_sweep():
     folder = os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'data', 'nuscenes_demo')
     found = [name for name in sorted(os.listdir(folder)) if name.endswith('.pcd.bin')] if os.path.isdir(folder) else []
     return os.path.join(folder, found[0]) if found else None
+
+
+def sweep_points(path):
+    """(N, 4) float32 x y z intensity of the sweep at ``path`` (nuScenes .pcd.bin), or of a synthetic sweep."""
+    import numpy as np
+    if path:
+        from hicl.datasets.nuscenes_converter import read_lidar_points
+        return read_lidar_points(path)[:, :4]
+    from hicl.engine.benchmark import synthetic_lidar_sweep
+    xyz = synthetic_lidar_sweep()
+    return np.concatenate([xyz, np.full((len(xyz), 1), 20.0)], axis=1).astype(np.float32)
+
+
+def print_sweep_backbone_table(points, iters):
+    """Time MinkUNet and SPVCNN (spconv) of the nuScenes model config on one sweep, each in a forked process."""
+    from hicl.engine.benchmark import benchmark_sweep_backbone
+    model = Config.fromfile('configs/_base_/models/spvcnn_clip.py').model
+    minkunet = model.copy()
+    minkunet.backbone = dict(model.backbone, type='MinkUNetBackbone', sparseconv_backend='spconv')
+    minkunet.backbone.pop('drop_ratio')
+    header = (f'{"3D net on one LiDAR sweep (train)":<36} {"points":>8} {"voxels":>8} {"params":>10} '
+              f'{"s/iter":>8}')
+    rows = []
+    for name, cfg in (('MinkUNet (spconv)', minkunet), ('SPVCNN (SPVCNNSpconvBackbone)', model)):
+        r = in_forked_process(benchmark_sweep_backbone, cfg, points, num_iters=iters)
+        rows.append(f'{name:<36} {len(points):>8,d} {r["voxels"]:>8,d} {r["params"]:>10,d} {r["iter_s"]:>8.3f}')
+    print('\n'.join(['', header, '-' * len(header)] + rows))
 
 
 def print_segmentation_table(result):

@@ -1,28 +1,28 @@
 """Write the pixel pseudo-label cache of a config: python tools/make_pseudo_labels.py CONFIG [--overwrite]
 [--splits train val].
 
-Reads ``data_root`` and ``pseudo_labels = dict(labeller=dict(type=..., ...), cache_root=..., label_size=(W, H))``
-(optional ``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids) from the config,
-labels every frame of <data_root>/hicl_infos_<split>.pkl and prints the 2D mIoU against the true 2D labels
-where the frames have them. Resumes: frames already in the cache are kept.
+Reads ``pseudo_labels = dict(labeller=dict(type=..., ...), cache_root=..., label_size=(W, H))`` (optional
+``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids) from the config, labels every
+frame (ScanNet layout) or camera image (nuScenes) of the datasets of ``<split>_dataloader`` and prints the 2D
+mIoU against the true 2D labels where the frames have them. Resumes: frames already in the cache are kept.
 """
 import argparse
 
 from mmengine.config import Config
 
 from hicl.label_sets import SCANNET20_NYU40_IDS
-from hicl.pseudo_labels.labelling import format_report, label_dataset, load_scene_infos
+from hicl.pseudo_labels.labelling import format_report, label_dataset
 from hicl.registry import PSEUDO_LABELLERS
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file with data_root and a pseudo_labels dict')
-    parser.add_argument('--splits', nargs='+', default=['train'], help='info-file splits to label')
+    parser.add_argument('config', help='config with datasets (<split>_dataloader) and a pseudo_labels dict')
+    parser.add_argument('--splits', nargs='+', default=['train'], help='dataset splits (<split>_dataloader) to label')
     parser.add_argument('--overwrite', action='store_true', help='delete an existing cache and label anew')
     parser.add_argument('--nuscenes-info', metavar='FILE',
                         help='label the 6 camera images of every sample of this mmdet3d v1.x nuScenes info file '
-                             '(.pkl or .json) instead of the config\'s ScanNet-layout frames')
+                             '(.pkl or .json) instead of the config\'s datasets')
     parser.add_argument('--image-dir', help='with --nuscenes-info: the folder the infos\' img_path are relative to')
     return parser.parse_args()
 
@@ -36,7 +36,9 @@ def main():
         from hicl.datasets.nuscenes_frames import nuscenes_camera_scenes, read_mmdet3d_infos
         scenes, image_root = nuscenes_camera_scenes(read_mmdet3d_infos(args.nuscenes_info)), args.image_dir or ''
     else:
-        scenes, image_root = load_scene_infos(cfg.data_root, args.splits), cfg.data_root
+        from hicl.datasets.labelling_scenes import dataset_scenes, split_dataset_config
+        scenes = [scene for split in args.splits for scene in dataset_scenes(split_dataset_config(cfg, split))]
+        image_root = ''  # the datasets give the frames' paths
     result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size,
                            overwrite=args.overwrite,
                            raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))

@@ -233,3 +233,40 @@ def test_default_strength_matches_maskclip_on_generated_rooms():
             noisy = labeller.label(scene.name, str(frame_index), truth, frame.instance.astype(np.int64))
             confusion = confusion + confusion_matrix(noisy, truth, len(SCANNET20_CLASSES))
     assert 0.30 <= mean_iou(confusion) <= 0.45
+
+
+def test_flip_classes_relabels_whole_object_regions_by_class_probability():
+    from hicl.pseudo_labels.simulated import class_flip_table, flip_classes
+    names = ('road', 'trailer', 'truck', 'other flat')
+    targets, probs = class_flip_table(names, [('trailer', 'truck', 1.0), ('other_flat', 'road', 0.0)])
+    assert targets.tolist() == [0, 2, 2, 0] and probs.tolist() == [0.0, 1.0, 0.0, 0.0]
+    labels = np.array([[1, 1, 3, 255], [1, 0, 3, 3]], dtype=np.uint8)
+    instances = np.array([[5, 5, 0, 0], [5, 0, 0, 0]])
+    flipped = flip_classes(labels, instances, targets, probs, np.random.default_rng(0))
+    assert flipped.tolist() == [[2, 2, 3, 255], [2, 0, 3, 3]]
+    # per (object, class) unit: 400 trailers at probability 0.8 -> about 320 read as trucks, each one whole
+    targets, probs = class_flip_table(names, [('trailer', 'truck', 0.8)])
+    labels = np.ones((20, 40), dtype=np.uint8)
+    instances = np.repeat(np.arange(1, 401).reshape(20, 20), 2, axis=1)
+    flipped = flip_classes(labels, instances, targets, probs, np.random.default_rng(1))
+    per_object = flipped.reshape(20, 20, 2)
+    assert (per_object[..., 0] == per_object[..., 1]).all()
+    assert 0.74 < (flipped == 2).mean() < 0.86
+
+
+def test_class_flip_names_must_exist():
+    from hicl.pseudo_labels.simulated import class_flip_table
+    with pytest.raises(ValueError, match=r"names \['lorry'\]"):
+        class_flip_table(('car', 'truck'), [('car', 'lorry', 0.5)])
+
+
+def test_nuscenes16_preset_mislabels_most_trailers_and_keeps_indoor_manifests():
+    from hicl.label_sets import NUSCENES16_CLASSES
+    outdoor = SimulatedVLMLabeller(label_set='nuscenes16', **{**NO_NOISE})
+    assert outdoor.class_names == NUSCENES16_CLASSES and outdoor.config['class_flips'][0] == ['trailer', 'truck', 0.8]
+    assert 'class_flips' not in SimulatedVLMLabeller().config
+    trailer, truck = NUSCENES16_CLASSES.index('trailer'), NUSCENES16_CLASSES.index('truck')
+    labels = np.full((32, 32), trailer, dtype=np.uint8)
+    instances = np.ones((32, 32), dtype=np.int64)
+    wrong = np.mean([(outdoor.label('sweep', str(view), labels, instances) == truck).all() for view in range(200)])
+    assert 0.72 < wrong < 0.88

@@ -1,5 +1,5 @@
-"""Training-iteration cost: seconds per iteration (data and model separately) and peak memory; point <-> pixel
-pairing throughput on a synthetic ScanNet-size scene."""
+"""Training-iteration cost: seconds per iteration (data and model separately) and peak memory; the 3D net alone on
+one LiDAR sweep; point <-> pixel pairing throughput on a synthetic ScanNet-size scene."""
 import resource
 import time
 
@@ -62,6 +62,34 @@ def benchmark_training(cfg, num_iters=10, warmup=2):
     return dict(data_s=mean(data_times), step_s=mean(step_times), iter_s=mean(data_times) + mean(step_times),
                 voxels=mean(voxels), pairs=mean(pairs), peak_mib=peak_memory_mib(),
                 params=sum(p.numel() for p in model.parameters()), part_params=module_parameter_counts(model))
+
+
+def benchmark_sweep_backbone(model_cfg, points, num_iters=5, warmup=1):
+    """Seconds per training iteration of the 3D net of ``model_cfg`` (a LabelFreeSegmentor config) on one sweep.
+
+    An iteration is the data preprocessor's voxelisation, the backbone's forward pass on the ``feature_dims``
+    columns, the backward pass of a mean-square loss on its output features and an SGD step.
+    points: (N, 4+) float32 x y z intensity ... of the sweep. Returns dict(iter_s, voxels, params).
+    """
+    from mmdet3d.structures import Det3DDataSample, PointData
+    init_default_scope('mmdet3d')
+    preprocessor = MODELS.build(model_cfg.data_preprocessor)
+    backbone = MODELS.build(model_cfg.backbone).train()
+    optimizer = torch.optim.SGD(backbone.parameters(), lr=1e-3)
+    batch = dict(inputs=dict(points=[torch.as_tensor(points, dtype=torch.float32)]),
+                 data_samples=[Det3DDataSample(gt_pts_seg=PointData())])
+    times = []
+    for i in range(warmup + num_iters):
+        start = time.perf_counter()
+        voxels = preprocessor(batch, True)['inputs']['voxels']
+        features = backbone(voxels['voxels'][:, list(model_cfg.feature_dims)], voxels['coors'])
+        features.square().mean().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return dict(iter_s=sum(times) / len(times), voxels=len(voxels['coors']),
+                params=sum(p.numel() for p in backbone.parameters()))
 
 
 def module_parameter_counts(model):
