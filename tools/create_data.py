@@ -4,11 +4,17 @@
   python tools/create_data.py synthrooms --out data/synthrooms [--num-train 24 --num-val 6 --seed 0]
   # real ScanNet v2 (meshes in ROOT/scans, SensReader frame exports in FRAMES or ROOT/scans)
   python tools/create_data.py scannet --root /datasets/scannet --out data/scannet [--frames-root FRAMES]
+  # SynthStreet, the embedded outdoor set: generate (official nuScenes layout) -> convert -> anchors
+  python tools/create_data.py synthstreet --out data/synthstreet [--samples-per-scene 8 --seed 0]
+  # real nuScenes lidarseg (official layout: v1.0-*/ tables, samples/, sweeps/, lidarseg/), with nuscenes-devkit
+  python tools/create_data.py nuscenes --root data/nuscenes --version v1.0-trainval --out data/nuscenes
 """
 import argparse
 
 from hicl.datasets.converter import convert_scannet
+from hicl.datasets.nuscenes_converter import DEFAULT_LIDAR_SET_OPTIONS, VERSION_SPLITS, convert_nuscenes
 from hicl.synthrooms.prepare import prepare_synthrooms
+from hicl.synthstreet.prepare import prepare_synthstreet
 
 
 def parse_args():
@@ -32,14 +38,52 @@ def parse_args():
                               'no faces), or ScanNet\'s released segs.json; none to skip')
     scannet.add_argument('--sets-k', type=float, default=0.01, help='Felzenszwalb k (Segmentator: 0.01)')
     scannet.add_argument('--sets-min-size', type=int, default=20, help='smallest set, vertices')
-    for p in (synth, scannet):
+    street = sub.add_parser('synthstreet', help='generate and convert the embedded SynthStreet outdoor dataset')
+    street.add_argument('--out', default='data/synthstreet')
+    street.add_argument('--samples-per-scene', type=int, default=8, help='keyframes in each of the 10 scenes')
+    street.add_argument('--sweeps-per-sample', type=int, default=0, help='non-keyframe sweeps between keyframes')
+    street.add_argument('--seed', type=int, default=0)
+    street.add_argument('--azimuth-steps', type=int, default=542,
+                        help='LiDAR columns per revolution (nuScenes: 1084; 542 halves the points and CPU training)')
+    nuscenes = sub.add_parser('nuscenes', help='convert the official nuScenes layout (lidarseg) with nuscenes-devkit')
+    nuscenes.add_argument('--root', required=True, help='folder with <version>/, samples/, sweeps/ and lidarseg/')
+    nuscenes.add_argument('--version', default='v1.0-trainval', choices=sorted(VERSION_SPLITS))
+    nuscenes.add_argument('--out', required=True, help='where the infos and sets/ go (usually --root)')
+    nuscenes.add_argument('--splits', nargs='+', help='default: train and val (test for v1.0-test)')
+    nuscenes.add_argument('--max-sweeps', type=int, default=10, help='earlier sweeps recorded per keyframe')
+    nuscenes.add_argument('--no-sets', action='store_true', help='skip the per-sweep geometric consistency sets')
+    for p in (street, nuscenes):
+        p.add_argument('--sets-k', type=float, default=DEFAULT_LIDAR_SET_OPTIONS['k'], help='segment_lidar merge scale')
+        p.add_argument('--sets-max-gap', type=float, default=DEFAULT_LIDAR_SET_OPTIONS['max_gap'],
+                       help='longest edge of the sweep graph, metres')
+    for p in (synth, scannet, street, nuscenes):
         p.add_argument('--workers', type=int, default=2, help='scenes converted in parallel')
-        p.add_argument('--overwrite', action='store_true', help='redo scenes whose outputs exist')
+        p.add_argument('--overwrite', action='store_true', help='redo scenes (sweeps) whose outputs exist')
     return parser.parse_args()
+
+
+def prepare_outdoor(args):
+    """SynthStreet (generate, convert) or real nuScenes (convert); prints the infos and the sets' counts."""
+    sets = dict(DEFAULT_LIDAR_SET_OPTIONS, k=args.sets_k, max_gap=args.sets_max_gap)
+    if args.dataset == 'synthstreet':
+        result = prepare_synthstreet(args.out, samples_per_scene=args.samples_per_scene,
+                                     sweeps_per_sample=args.sweeps_per_sample, seed=args.seed, sets=sets,
+                                     workers=args.workers, overwrite=args.overwrite, azimuth_steps=args.azimuth_steps)
+        print(f'text anchors: {result["anchors_file"]}')
+    else:
+        result = convert_nuscenes(args.root, args.out, version=args.version, splits=args.splits,
+                                  max_sweeps=args.max_sweeps, sets=None if args.no_sets else sets,
+                                  workers=args.workers, overwrite=args.overwrite)
+    for split, path in result['infos'].items():
+        print(f'{split}: {path} ({result["samples"][split]} samples)')
+    print(f'sets: {result["sets_written"]} sweeps computed, {result["sets_reused"]} up to date')
 
 
 def main():
     args = parse_args()
+    if args.dataset in ('synthstreet', 'nuscenes'):
+        prepare_outdoor(args)
+        return
     if args.dataset == 'synthrooms':
         result = prepare_synthrooms(args.out, num_train=args.num_train, num_val=args.num_val, seed=args.seed,
                                     frames_per_scene=args.frames_per_scene, workers=args.workers,

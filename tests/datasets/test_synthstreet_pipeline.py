@@ -1,0 +1,162 @@
+"""The outdoor path end to end on a tiny SynthStreet (official nuScenes layout): tools/create_data.py (devkit
+converter, sets, 2D truth paths), pseudo-labels through the config's datasets, pairing through the converted
+calibration, multi-sweep input, bad-input errors, and training + testing the outdoor configs."""
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from scipy.spatial import cKDTree
+
+from hicl.datasets.nuscenes_converter import convert_nuscenes, read_lidar_points
+from hicl.label_sets import NUSCENES_LIDARSEG_TO_16
+from tests.conftest import REPO
+
+PSEUDO_LABELS = 'pseudo_labels/exact'
+LABEL_SIZE = (200, 113)
+
+
+def exact_outdoor_labeller():
+    """The simulated labeller with the outdoor classes and every kind of noise off: labels = 2D truth."""
+    from hicl.pseudo_labels import SimulatedVLMLabeller
+    return SimulatedVLMLabeller(label_set='nuscenes16', class_flips=(), token_size=1, upsample='nearest',
+                                scene_confusion_prob=0, view_confusion_prob=0, bleed_prob=0, token_confusion_prob=0,
+                                token_noise_prob=0)
+
+
+@pytest.fixture(scope='module')
+def street(tmp_path_factory):
+    """10 scenes x 2 keyframes with 1 sweep between them, 256 azimuths, 200x113 images: created with
+    tools/create_data.py synthstreet, then labelled exactly through the config's datasets."""
+    from hicl.datasets.labelling_scenes import dataset_scenes, split_dataset_config
+    from hicl.pseudo_labels import label_dataset
+    from hicl.synthstreet.prepare import prepare_synthstreet
+    root = tmp_path_factory.mktemp('synthstreet_tiny')
+    prepare_synthstreet(str(root), samples_per_scene=2, sweeps_per_sample=1, image_size=LABEL_SIZE,
+                        azimuth_steps=256, workers=2, progress=False)
+    cfg = street_config(root, 'clip2scene_synthstreet.py')
+    scenes = [scene for split in ('train', 'val') for scene in dataset_scenes(split_dataset_config(cfg, split))]
+    result = label_dataset(scenes, '', exact_outdoor_labeller(), str(root / PSEUDO_LABELS), LABEL_SIZE,
+                           progress=False, raw_ids=list(range(16)))
+    assert result['frames'] == 20 * 6 and result['miou'] == pytest.approx(1.0)
+    return root
+
+
+def street_config(root, config, work_dir=None):
+    cfg = Config.fromfile(str(REPO / 'configs' / config))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+        cfg[loader].dataset.data_root = str(root)
+    cfg.train_dataloader.dataset.data_prefix.pseudo_labels = PSEUDO_LABELS
+    cfg.model.decode_head.anchors_file = str(root / 'text_anchors.npz')
+    cfg.work_dir = str(work_dir or root / 'work')
+    return cfg
+
+
+def build_train_dataset(root, pipeline):
+    from hicl.datasets import LabelFreeNuScenesDataset
+    init_default_scope('mmdet3d')
+    cfg = dict(street_config(root, 'hicl_synthstreet.py').train_dataloader.dataset, pipeline=pipeline)
+    cfg.pop('type')
+    return LabelFreeNuScenesDataset(**cfg)
+
+
+def test_converted_infos_have_cameras_sweeps_sets_and_2d_truth(street):
+    with open(street / 'hicl_nuscenes_infos_train.pkl', 'rb') as file:
+        infos = pickle.load(file)
+    assert infos['metainfo']['version'] == 'v1.0-mini' and len(infos['data_list']) == 16
+    info = infos['data_list'][1]  # the second keyframe of a scene: one sweep and the first keyframe before it
+    assert len(info['lidar_sweeps']) == 2
+    assert set(info['images']) == {'CAM_FRONT', 'CAM_FRONT_RIGHT', 'CAM_FRONT_LEFT', 'CAM_BACK', 'CAM_BACK_LEFT',
+                                   'CAM_BACK_RIGHT'}
+    camera = info['images']['CAM_FRONT']
+    assert (camera['width'], camera['height']) == LABEL_SIZE
+    assert os.path.isfile(street / camera['label_path']) and os.path.isfile(street / camera['instance_path'])
+    points = read_lidar_points(str(street / 'samples' / 'LIDAR_TOP' / info['lidar_points']['lidar_path']))
+    sets = np.fromfile(street / 'sets' / info['pts_sets_path'], dtype=np.int64)
+    labels = np.fromfile(street / 'lidarseg' / 'v1.0-mini' / info['pts_semantic_mask_path'], dtype=np.uint8)
+    assert len(sets) == len(labels) == len(points) > 3000
+    assert 0 < sets.min() + 1 and sets.max() < len(points) // 3  # every point in a set, sets of several points
+
+
+def test_pairs_through_the_converted_chain_carry_the_lidarseg_class(street):
+    """Exact 2D labels paired by the converter's lidar2cam chain and the per-camera intrinsics agree with each
+    point's own lidarseg class (occlusion and pixel boundaries account for the rest)."""
+    cfg = street_config(street, 'clip2scene_synthstreet.py')
+    results = build_train_dataset(street, cfg.train_dataloader.dataset.pipeline[:3])[1]
+    labels = np.fromfile(results['pts_semantic_mask_path'], dtype=np.uint8)
+    truth = np.asarray(NUSCENES_LIDARSEG_TO_16)[labels][results['pair_point_idx']]
+    assert len(truth) > 1000
+    assert (results['pair_label'] == truth).mean() > 0.9
+    assert set(np.unique(results['pair_view_idx'])) == set(range(6))
+
+
+def test_sweeps_join_the_keyframe_in_its_lidar_frame(street):
+    load = dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=[0, 1, 2, 3])
+    dataset = build_train_dataset(street, [load, dict(type='LoadLiDARSweeps', num_sweeps=1)])
+    results = dataset[1]
+    key = read_lidar_points(results['lidar_path'])[:, :4]
+    points = results['points'].tensor.numpy()
+    assert results['num_keyframe_points'] == len(key) < len(points)
+    np.testing.assert_array_equal(points[:len(key)], key)
+    sweep = points[len(key):, :3]
+    raw_sweep = read_lidar_points(results['lidar_sweeps'][0]['lidar_points']['lidar_path'])[:, :3]
+    sensor2lidar = np.asarray(results['lidar_sweeps'][0]['sensor2lidar'])
+    np.testing.assert_allclose(sweep, raw_sweep @ sensor2lidar[:3, :3].T + sensor2lidar[:3, 3], atol=1e-4)
+    # the world is static: moved into the keyframe frame, sweep points lie on the keyframe's upright surfaces
+    # (ground points would fit any shift along the road)
+    flat = np.isin(np.asarray(NUSCENES_LIDARSEG_TO_16)[np.fromfile(results['pts_semantic_mask_path'], np.uint8)],
+                   [10, 11, 12, 13])
+    tree, ground = cKDTree(key[~flat, :3]), np.percentile(key[:, 2], 5)
+
+    def median_gap(xyz):
+        near_upright = (xyz[:, 2] > ground + 0.5) & (np.linalg.norm(xyz[:, :2], axis=1) < 20)
+        return np.median(tree.query(xyz[near_upright])[0])
+    assert median_gap(sweep) < 0.15 and median_gap(raw_sweep) > 3 * median_gap(sweep)
+
+
+def test_create_data_nuscenes_cli_and_bad_input(street, tmp_path):
+    out = tmp_path / 'out'
+    run = subprocess.run([sys.executable, 'tools/create_data.py', 'nuscenes', '--root', str(street), '--version',
+                          'v1.0-mini', '--out', str(out), '--no-sets', '--splits', 'val', '--workers', '1'],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert 'val: ' in run.stdout and '(4 samples)' in run.stdout
+    with pytest.raises(FileNotFoundError, match='v1.0-trainval not found: --root must be'):
+        convert_nuscenes(str(street), str(out), version='v1.0-trainval')
+    with pytest.raises(ValueError, match="unknown nuScenes version 'v2.0'"):
+        convert_nuscenes(str(street), str(out), version='v2.0')
+    broken = tmp_path / 'broken.pcd.bin'
+    shutil.copy(next((street / 'samples' / 'LIDAR_TOP').iterdir()), broken)
+    with open(broken, 'ab') as file:
+        file.write(b'\0' * 8)
+    with pytest.raises(ValueError, match=f'{broken} holds .* not a multiple of 5'):
+        read_lidar_points(str(broken))
+
+
+@pytest.mark.parametrize('config', ['clip2scene_synthstreet.py', 'hicl_synthstreet.py'])
+def test_outdoor_configs_train_validate_and_test(config, street, tmp_path):
+    cfg = street_config(street, config, tmp_path)
+    cfg.train_dataloader.batch_size = 4
+    cfg.train_cfg.update(max_epochs=2, val_interval=2)
+    if config == 'hicl_synthstreet.py':
+        cfg.custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=0, feedback_epoch=1)]
+        cfg.model.num_samples = 64
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.val_loop.run()
+    assert 0 <= metrics['miou'] <= 1 and metrics['acc'] > 0.2
+    run = subprocess.run([sys.executable, 'tools/test.py', str(REPO / 'configs' / config),
+                          str(tmp_path / 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+                          f'test_dataloader.dataset.data_root={street}', 'test_dataloader.num_workers=0',
+                          'test_dataloader.persistent_workers=False',
+                          f'model.decode_head.anchors_file={street}/text_anchors.npz'],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'driveable surface' in run.stdout + run.stderr and 'mIoU' in run.stdout + run.stderr
