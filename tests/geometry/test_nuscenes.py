@@ -82,6 +82,24 @@ def test_camera_poses_errors_name_key_and_camera():
         camera_poses_from_info(info)
 
 
+def test_image_size_comes_from_the_info_cameras():
+    info = synthetic_info(with_lidar2cam=True)
+    assert camera_poses_from_info(info).image_size == NUSCENES_IMAGE_SIZE  # mmdet3d infos carry no size
+    for image in info['images'].values():
+        image.update(width=400, height=225)
+    cameras = camera_poses_from_info(info)
+    assert cameras.image_size == (400, 225)
+    # cam2img of 400x225 images: at 200x113 label images the principal point (0, 0) moves nowhere and the focal
+    # length halves; a point 1 m right of the axis at 20 m lands at u = 1000 / 2 / 20 = 25 px
+    point = (cameras.cam2lidar[0] @ [1, 0, 20, 1])[:3]
+    labels = np.full((6, 113, 200), 255, dtype=np.uint8)
+    labels[0, 0, 25] = 7
+    assert pair_lidar_with_cameras(point[None], cameras, labels).label.tolist() == [7]
+    info['images']['CAM_BACK']['width'] = 1600
+    with pytest.raises(ValueError, match='different image sizes'):
+        camera_poses_from_info(info)
+
+
 def test_pairing_scales_intrinsics_to_label_images():
     info = synthetic_info(with_lidar2cam=True)
     cameras = camera_poses_from_info(info)

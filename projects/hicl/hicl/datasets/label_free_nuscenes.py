@@ -5,7 +5,7 @@ import numpy as np
 from mmdet3d.datasets import Seg3DDataset
 from mmdet3d.registry import DATASETS
 
-from ..geometry.nuscenes import NUSCENES_CAMERAS, NUSCENES_IMAGE_SIZE, camera_poses_from_info
+from ..geometry.nuscenes import NUSCENES_CAMERAS, camera_poses_from_info
 from ..label_sets import NUSCENES16_CLASSES, NUSCENES16_PALETTE, NUSCENES_LIDARSEG_TO_16
 from .nuscenes_converter import lidar_stem
 
@@ -75,9 +75,7 @@ class LabelFreeNuScenesDataset(Seg3DDataset):
         frames = []
         for camera, pose, intrinsic in zip(cameras.names, cameras.cam2lidar, cameras.intrinsic):
             image = info['images'][camera]
-            frame = dict(frame_id=camera, pose=pose, intrinsic=intrinsic,
-                         image_size=(image.get('width', NUSCENES_IMAGE_SIZE[0]),
-                                     image.get('height', NUSCENES_IMAGE_SIZE[1])),
+            frame = dict(frame_id=camera, pose=pose, intrinsic=intrinsic, image_size=cameras.image_size,
                          color_path=osp.join(self.data_prefix.get(camera, ''), image['img_path']))
             for key in ('label_path', 'instance_path'):
                 if image.get(key):

@@ -73,12 +73,19 @@ def lidar2cam_from_info(info, camera):
 
 
 def camera_poses_from_info(info, cameras=NUSCENES_CAMERAS) -> NuScenesCameras:
-    """Names, (V, 4, 4) camera-to-LiDAR poses, (V, 3, 3) intrinsics and image paths of one nuScenes info entry."""
+    """Names, (V, 4, 4) camera-to-LiDAR poses, (V, 3, 3) intrinsics, image paths and image size of one nuScenes
+    info entry. The size is the cameras' ``width`` / ``height`` (written by tools/create_data.py nuscenes;
+    1600x900 when absent, as in mmdet3d's infos); cameras of different sizes raise ValueError."""
     lidar2cam = np.stack([lidar2cam_from_info(info, camera) for camera in cameras])
-    intrinsic = np.stack([_matrix(_camera_entry(info, camera), 'cam2img', f'camera {camera}', (3, 3))
-                          for camera in cameras])
-    img_paths = tuple(_camera_entry(info, camera).get('img_path') for camera in cameras)
-    return NuScenesCameras(tuple(cameras), invert_rigid(lidar2cam), intrinsic, img_paths)
+    entries = [_camera_entry(info, camera) for camera in cameras]
+    intrinsic = np.stack([_matrix(entry, 'cam2img', f'camera {camera}', (3, 3))
+                          for camera, entry in zip(cameras, entries)])
+    sizes = {(entry.get('width', NUSCENES_IMAGE_SIZE[0]), entry.get('height', NUSCENES_IMAGE_SIZE[1]))
+             for entry in entries}
+    if len(sizes) > 1:
+        raise ValueError(f'nuScenes info: the cameras have different image sizes {sorted(sizes)}')
+    return NuScenesCameras(tuple(cameras), invert_rigid(lidar2cam), intrinsic,
+                           tuple(entry.get('img_path') for entry in entries), sizes.pop())
 
 
 def pair_lidar_with_cameras(points_xyz, info_or_cameras, label_images, min_depth=1.0,
