@@ -69,3 +69,31 @@ def test_demo_rows_use_the_documented_cpu_scaling(name):
     """M = 256 sampled points per scene and 128-channel blocks (README, tools/benchmark.py)."""
     cfg = load(name)
     assert cfg.model.num_samples == 256 and cfg.model.intra_scene_neck.transformer.embed_dims == 128
+
+
+def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
+    cfg, baseline = load('hicl_nuscenes'), load('clip2scene_nuscenes')
+    assert components(cfg) == dict(set_voting=True, intra=True, inter=True, kl=True)
+    assert components(baseline) == dict(set_voting=False, intra=False, inter=False, kl=False)
+    for c in (cfg, baseline):
+        assert c.train_cfg.max_epochs == 30 and c.train_dataloader.batch_size == 8
+        assert c.model.data_preprocessor.voxel_layer.voxel_size == [0.1] * 3
+        assert c.model.backbone.type == 'SPVCNNSpconvBackbone' and c.model.feature_dims == [3]  # intensity
+        assert c.model.decode_head.num_classes == 16
+        pairing = next(t for t in c.train_dataloader.dataset.pipeline if t['type'] == 'PairPointsWithPixels')
+        assert not pairing.use_depth and pairing.min_depth == 1.0
+    assert cfg.optim_wrapper.net.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
+    assert baseline.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
+    assert cfg.model.num_samples == 1024 and cfg.model.intra_scene_neck.transformer.get('embed_dims') is None
+    assert components(load('hicl_synthstreet')) == components(cfg)
+
+
+def test_sweep_backbone_benchmark_voxelises_at_10_cm():
+    import numpy as np
+    from hicl.engine.benchmark import benchmark_sweep_backbone, synthetic_lidar_sweep
+    xyz = synthetic_lidar_sweep(num_rings=8, points_per_ring=200)
+    points = np.concatenate([xyz, np.ones((len(xyz), 1))], axis=1).astype(np.float32)
+    model = load('clip2scene_synthstreet').model
+    result = benchmark_sweep_backbone(model, points, num_iters=1, warmup=0)
+    assert result['voxels'] == len(np.unique(np.round(xyz / 0.1).astype(np.int64), axis=0))
+    assert result['params'] == 2_025_792 and result['iter_s'] > 0
