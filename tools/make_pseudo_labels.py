@@ -3,15 +3,16 @@
 
 Reads ``pseudo_labels = dict(labeller=dict(type=..., ...), cache_root=..., label_size=(W, H))`` (optional
 ``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids) from the config, labels every
-frame (ScanNet layout) or camera image (nuScenes) of the datasets of ``<split>_dataloader`` and prints the 2D
-mIoU against the true 2D labels where the frames have them. Resumes: frames already in the cache are kept.
+frame (ScanNet layout) or camera image (nuScenes) of the datasets of ``<split>_dataloader`` (a config without
+them: of <data_root>/hicl_infos_<split>.pkl) and prints the 2D mIoU against the true 2D labels where the frames
+have them. Resumes: frames already in the cache are kept.
 """
 import argparse
 
 from mmengine.config import Config
 
 from hicl.label_sets import SCANNET20_NYU40_IDS
-from hicl.pseudo_labels.labelling import format_report, label_dataset
+from hicl.pseudo_labels.labelling import format_report, label_dataset, load_scene_infos
 from hicl.registry import PSEUDO_LABELLERS
 
 
@@ -35,10 +36,12 @@ def main():
     if args.nuscenes_info:
         from hicl.datasets.nuscenes_frames import nuscenes_camera_scenes, read_mmdet3d_infos
         scenes, image_root = nuscenes_camera_scenes(read_mmdet3d_infos(args.nuscenes_info)), args.image_dir or ''
-    else:
+    elif all(cfg.get(f'{split}_dataloader') for split in args.splits):
         from hicl.datasets.labelling_scenes import dataset_scenes, split_dataset_config
         scenes = [scene for split in args.splits for scene in dataset_scenes(split_dataset_config(cfg, split))]
         image_root = ''  # the datasets give the frames' paths
+    else:  # a labelling-only config: data_root with ScanNet-layout infos
+        scenes, image_root = load_scene_infos(cfg.data_root, args.splits), cfg.data_root
     result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size,
                            overwrite=args.overwrite,
                            raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))
