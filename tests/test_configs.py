@@ -86,6 +86,7 @@ def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
     assert baseline.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
     assert cfg.model.num_samples == 1024 and cfg.model.intra_scene_neck.transformer.get('embed_dims') is None
     assert components(load('hicl_synthstreet')) == components(cfg)
+    assert load('pseudo_labels/maskclip_nuscenes').pseudo_labels == cfg.pseudo_labels
 
 
 def test_sweep_backbone_benchmark_voxelises_at_10_cm():

@@ -4,6 +4,7 @@ import os
 import pickle
 
 from ..geometry.nuscenes import NUSCENES_CAMERAS
+from .nuscenes_converter import lidar_stem
 
 
 def read_mmdet3d_infos(path):
@@ -24,8 +25,7 @@ def nuscenes_camera_scenes(data_list, cameras=NUSCENES_CAMERAS):
     label_dataset writes the cache as <cache_root>/<lidar file stem>/<CAMERA>.png."""
     scenes = []
     for info in data_list:
-        lidar_name = os.path.basename(info['lidar_points']['lidar_path'])
-        scene_id = lidar_name[:-len('.pcd.bin')] if lidar_name.endswith('.pcd.bin') else os.path.splitext(lidar_name)[0]
+        scene_id = lidar_stem(info['lidar_points']['lidar_path'])
         missing = [camera for camera in cameras if camera not in info.get('images', {})]
         if missing:
             raise ValueError(f'sample {scene_id} has no image entry for {missing} in its info')
