@@ -99,14 +99,19 @@ def test_pairs_through_the_converted_chain_carry_the_lidarseg_class(street):
 
 def test_sweeps_join_the_keyframe_in_its_lidar_frame(street):
     load = dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=[0, 1, 2, 3])
-    dataset = build_train_dataset(street, [load, dict(type='LoadLiDARSweeps', num_sweeps=1)])
+    dataset = build_train_dataset(street, [load, dict(type='LoadLiDARSweeps', num_sweeps=9)])
     results = dataset[1]
     key = read_lidar_points(results['lidar_path'])[:, :4]
     points = results['points'].tensor.numpy()
-    assert results['num_keyframe_points'] == len(key) < len(points)
+    # the sweep between the keyframes (sweeps/) and the scene's first keyframe (samples/)
+    paths = [sweep['lidar_points']['lidar_path'] for sweep in results['lidar_sweeps']]
+    assert [path.split(os.sep)[-3] for path in paths] == ['sweeps', 'samples']
+    sizes = [len(read_lidar_points(path)) for path in paths]
+    assert results['num_keyframe_points'] == len(key) and len(key) + sum(sizes) - len(points) < 0.05 * sum(sizes)
     np.testing.assert_array_equal(points[:len(key)], key)
-    sweep = points[len(key):, :3]
-    raw_sweep = read_lidar_points(results['lidar_sweeps'][0]['lidar_points']['lidar_path'])[:, :3]
+    raw_sweep = read_lidar_points(paths[0])[:, :3]
+    raw_sweep = raw_sweep[np.linalg.norm(raw_sweep[:, :2], axis=1) > 1.0]  # LoadLiDARSweeps' min_distance
+    sweep = points[len(key):len(key) + len(raw_sweep), :3]
     sensor2lidar = np.asarray(results['lidar_sweeps'][0]['sensor2lidar'])
     np.testing.assert_allclose(sweep, raw_sweep @ sensor2lidar[:3, :3].T + sensor2lidar[:3, 3], atol=1e-4)
     # the world is static: moved into the keyframe frame, sweep points lie on the keyframe's upright surfaces

@@ -62,9 +62,10 @@ class LabelFreeNuScenesDataset(Seg3DDataset):
         info['scene_id'] = lidar_stem(info['lidar_path'])
         info['frames'] = self.camera_frames(info) if 'images' in info else []
         info['pseudo_label_root'] = self.data_prefix.get('pseudo_labels')
-        for sweep in info.get('lidar_sweeps', []):
-            sweep['lidar_points']['lidar_path'] = osp.join(self.data_prefix['sweeps'],
-                                                           sweep['lidar_points']['lidar_path'])
+        for sweep in info.get('lidar_sweeps', []):  # earlier keyframes live in samples/, the rest in sweeps/
+            path = sweep['lidar_points']['lidar_path']
+            folder = self.data_prefix['pts'] if 'samples' in path else self.data_prefix['sweeps']
+            sweep['lidar_points']['lidar_path'] = osp.join(folder, osp.basename(path))
         if 'pts_sets_path' in info:
             info['pts_sets_path'] = osp.join(self.data_prefix['pts_sets'], info['pts_sets_path'])
         return info

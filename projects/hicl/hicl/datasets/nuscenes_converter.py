@@ -11,8 +11,8 @@ Reads the tables with nuscenes-devkit. Outputs under ``out``:
 
 An info holds ``token``, ``timestamp`` (s), ``scene_name``, ``ego2global`` (4x4, at the LiDAR timestamp),
 ``lidar_points`` (``lidar_path``, ``num_pts_feats`` 5, ``lidar2ego``), ``lidar_sweeps`` (up to ``max_sweeps``
-earlier sweeps, newest first: ``lidar_points.lidar_path``, ``timestamp``, ``sensor2lidar`` 4x4 from the sweep's
-LiDAR frame to the keyframe's), ``images`` (per camera ``img_path``, ``cam2img`` 3x3, ``cam2ego``,
+earlier sweeps, newest first: ``lidar_points.lidar_path`` relative to the root, ``timestamp``, ``sensor2lidar``
+4x4 from the sweep's LiDAR frame to the keyframe's), ``images`` (per camera ``img_path``, ``cam2img`` 3x3, ``cam2ego``,
 ``ego2global`` at the camera timestamp, ``lidar2cam`` composed through the full chain, ``width``, ``height``,
 ``timestamp``), ``pts_semantic_mask_path`` (lidarseg file, when the version has lidarseg) and
 ``pts_sets_path``. Matrices are lists of lists in metres.
@@ -107,14 +107,15 @@ def camera_entry(nusc, sample_data, lidar2ego, ego2global_lidar):
 
 def sweep_entries(nusc, lidar_data, lidar2ego, ego2global, max_sweeps):
     """Up to ``max_sweeps`` earlier LiDAR sweeps of a keyframe, newest first, each with ``sensor2lidar``: the
-    4x4 transform from the sweep's LiDAR frame to the keyframe's (through the global frame)."""
+    4x4 transform from the sweep's LiDAR frame to the keyframe's (through the global frame). Their ``lidar_path``
+    keeps the devkit's folder (earlier keyframes are in samples/, the others in sweeps/), as mmdet3d's infos do."""
     sweeps, token = [], lidar_data['prev']
     while token and len(sweeps) < max_sweeps:
         sweep = nusc.get('sample_data', token)
         sweep_lidar2ego, sweep_ego2global = sensor_poses(nusc, sweep)
         # the keyframe LiDAR plays the "camera" of the chain sweep LiDAR -> ego -> global -> ego -> LiDAR
         sensor2lidar = lidar_to_camera(sweep_lidar2ego, sweep_ego2global, ego2global, lidar2ego)
-        sweeps.append(dict(lidar_points=dict(lidar_path=os.path.basename(sweep['filename'])),
+        sweeps.append(dict(lidar_points=dict(lidar_path=sweep['filename']),  # samples/... or sweeps/...
                            timestamp=sweep['timestamp'] / 1e6, sensor2lidar=sensor2lidar.tolist(),
                            sample_data_token=sweep['token']))
         token = sweep['prev']
