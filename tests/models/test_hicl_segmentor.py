@@ -101,15 +101,23 @@ def losses_at(model, stage):
 
 def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
     model = full_model(anchors_file).train()
+    # one backbone pass for all stages: spconv's CPU kernels are not bit-reproducible across passes, and the
+    # correlation blocks amplify that beyond 1%; the stages must differ only in which losses they average
+    backbone_features, extract_feat = [], model.extract_feat
+
+    def extract_once(inputs):
+        if not backbone_features:
+            backbone_features.append(extract_feat(inputs))
+        return backbone_features[0]
+    model.extract_feat = extract_once
     stage0, stage1, stage2 = (losses_at(model, stage) for stage in range(3))
     assert set(stage0) == {'loss_ce'}
     assert set(stage1) == {'loss_ce', 'loss_intra', 'loss_inter'}
     assert set(stage2) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
-    # spconv's CPU kernels are not bit-reproducible: 1% tolerance, far below the 1/3 vs 1/4 weighting
     raw_ce = stage0['loss_ce'].item()
-    assert stage1['loss_ce'].item() == pytest.approx(raw_ce / 3, rel=1e-2)
-    assert stage2['loss_ce'].item() == pytest.approx(raw_ce / 4, rel=1e-2)
-    assert stage2['loss_intra'].item() == pytest.approx(stage1['loss_intra'].item() * 3 / 4, rel=1e-2)
+    assert stage1['loss_ce'].item() == pytest.approx(raw_ce / 3, rel=1e-5)
+    assert stage2['loss_ce'].item() == pytest.approx(raw_ce / 4, rel=1e-5)
+    assert stage2['loss_intra'].item() == pytest.approx(stage1['loss_intra'].item() * 3 / 4, rel=1e-5)
 
 
 def test_ablation_rows_compute_only_their_losses(anchors_file):
