@@ -9,21 +9,21 @@ Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imp
    ``voxel_type='minkunet'`` moves its index tensors with a hard-coded ``.cuda()``.
 3. :func:`fix_mmengine_checkpoint_loading` -- mmengine 0.10.7 checkpoints hold numpy arrays and a
    ``HistoryBuffer``; torch >= 2.6 loads with ``weights_only=True`` and refuses them. We load them with a
-   restricted unpickler that allows exactly the globals such a checkpoint needs, so a crafted checkpoint still
-   cannot run code.
+   restricted unpickler (:mod:`hicl.safe_pickle`) that allows exactly the globals such a checkpoint needs, so a
+   crafted checkpoint still cannot run code; folders and empty or truncated files get a clear error.
 4. :func:`fix_mmengine_cpu_distributed_init` -- mmengine 0.10.7's PyTorch launcher calls
    ``torch.cuda.set_device`` unconditionally, so ``tools/dist_train.sh`` fails on machines without CUDA.
 """
-import _compat_pickle
 import builtins
 import collections
 import contextlib
 import functools
 import os.path as osp
 import pickle
-import types
 
 import torch
+
+from .safe_pickle import UnsafePickleError, numpy_globals, restricted_pickle_module
 
 # ---------------------------------------------------------------------------------------------- spconv
 
@@ -95,36 +95,31 @@ def fix_mmdet3d_minkunet_voxelize():
 # ---------------------------------------------------------------------------------------------- mmengine
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UnsafePickleError):
     """A checkpoint asked for a Python global outside the allow-list (it could run code when loaded)."""
+
+
+class CheckpointFileError(ValueError):
+    """A checkpoint path that holds no loadable checkpoint (a folder, an empty or truncated file)."""
 
 
 @functools.lru_cache(maxsize=1)
 def _checkpoint_allowed_globals():
     """The globals an mmengine Runner checkpoint needs, as {(module, name): object}."""
-    import numpy as np
     from mmengine.config.config import ConfigDict
     from mmengine.logging.history_buffer import HistoryBuffer
     import _codecs
-    allowed = {
+    return {
         ('collections', 'OrderedDict'): collections.OrderedDict,
         ('torch._utils', '_rebuild_tensor_v2'): torch._utils._rebuild_tensor_v2,
         ('torch._utils', '_rebuild_parameter'): torch._utils._rebuild_parameter,
         ('torch', 'Size'): torch.Size,
         ('_codecs', 'encode'): _codecs.encode,
-        ('numpy.core.multiarray', '_reconstruct'): np.core.multiarray._reconstruct,
-        ('numpy.core.multiarray', 'scalar'): np.core.multiarray.scalar,
-        ('numpy', 'ndarray'): np.ndarray,
-        ('numpy', 'dtype'): np.dtype,
         ('mmengine.config.config', 'ConfigDict'): ConfigDict,
         ('mmengine.logging.history_buffer', 'HistoryBuffer'): HistoryBuffer,
         ('builtins', 'getattr'): _history_buffer_getattr,
+        **numpy_globals(),
     }
-    # numpy pickles dtypes by their class (e.g. numpy.dtypes.Float64DType) in numpy >= 1.25.
-    for dtype_cls in vars(getattr(np, 'dtypes', types.SimpleNamespace())).values():
-        if isinstance(dtype_cls, type) and issubclass(dtype_cls, np.dtype):
-            allowed[('numpy.dtypes', dtype_cls.__name__)] = dtype_cls
-    return allowed
 
 
 def _history_buffer_getattr(obj, name, *default):
@@ -136,36 +131,31 @@ def _history_buffer_getattr(obj, name, *default):
         f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer statistics methods are allowed')
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the allow-listed globals of :func:`_checkpoint_allowed_globals`."""
-
-    def find_class(self, module, name):
-        # protocol-2 pickles (torch.save's default) name Python-2 modules, e.g. __builtin__.getattr
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        allowed = _checkpoint_allowed_globals()
-        if (module, name) in allowed:
-            return allowed[(module, name)]
-        raise UnsafeCheckpointError(
-            f'refusing to load global {module}.{name} from a checkpoint: it is not among the objects an '
-            'mmengine checkpoint needs (weights, numpy arrays, HistoryBuffer, ConfigDict). If you trust '
-            'this file, load it yourself with torch.load(path, weights_only=False).')
-
-
-# ``torch.load(pickle_module=...)`` needs a module-like object with ``Unpickler`` and ``load``.
-restricted_pickle = types.SimpleNamespace(
-    Unpickler=_RestrictedUnpickler,
-    load=lambda file, **kwargs: _RestrictedUnpickler(file, **kwargs).load(),
-    __name__='hicl_restricted_pickle')
-
-
 def load_from_local_safely(filename, map_location=None):
-    """Load an mmengine checkpoint with the restricted unpickler (CheckpointLoader's local scheme)."""
+    """Load an mmengine checkpoint with the restricted unpickler (CheckpointLoader's local scheme).
+
+    Raises FileNotFoundError for a missing path, :class:`CheckpointFileError` for a folder or an empty or
+    truncated file, :class:`UnsafeCheckpointError` for a file that names a global outside the allow-list.
+    """
     filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise CheckpointFileError(f'{filename} is a folder, not a checkpoint file: pass a .pth file, e.g. '
+                                  f'{osp.join(filename, "epoch_N.pth")}')
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False,
-                      pickle_module=restricted_pickle)
+    if osp.getsize(filename) == 0:
+        raise CheckpointFileError(f'{filename} is empty (0 bytes): the save that wrote it did not finish; use an '
+                                  'earlier checkpoint')
+    pickle_module = restricted_pickle_module(_checkpoint_allowed_globals(), f'checkpoint {filename}')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False, pickle_module=pickle_module)
+    except UnsafePickleError as err:
+        raise UnsafeCheckpointError(
+            f'{err} (weights, numpy arrays, HistoryBuffer, ConfigDict). If you trust this file, load it yourself '
+            'with torch.load(path, weights_only=False).') from err
+    except (EOFError, RuntimeError, pickle.UnpicklingError) as err:
+        raise CheckpointFileError(f'{filename} is truncated or not a checkpoint ({type(err).__name__}: {err}); '
+                                  'use an earlier checkpoint') from err
 
 
 def fix_mmengine_checkpoint_loading():

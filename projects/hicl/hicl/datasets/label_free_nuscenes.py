@@ -7,6 +7,7 @@ from mmdet3d.registry import DATASETS
 
 from ..geometry.nuscenes import NUSCENES_CAMERAS, camera_poses_from_info
 from ..label_sets import NUSCENES16_CLASSES, NUSCENES16_PALETTE, NUSCENES_LIDARSEG_TO_16
+from .info_files import SafeInfoFileMixin
 from .nuscenes_converter import lidar_stem
 
 DEFAULT_DATA_PREFIX = dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP',
@@ -16,7 +17,7 @@ DEFAULT_DATA_PREFIX = dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP',
 
 
 @DATASETS.register_module()
-class LabelFreeNuScenesDataset(Seg3DDataset):
+class LabelFreeNuScenesDataset(SafeInfoFileMixin, Seg3DDataset):
     """Keyframe LiDAR sweeps with their 6 cameras, from ``tools/create_data.py nuscenes`` infos (or mmdet3d's).
 
     Each data info gets, for the transforms of this package:

@@ -4,17 +4,19 @@ import os.path as osp
 from mmdet3d.datasets import Seg3DDataset
 from mmdet3d.registry import DATASETS
 
+from .info_files import SafeInfoFileMixin
 from ..label_sets import SCANNET20_CLASSES, SCANNET20_NYU40_IDS, SCANNET20_PALETTE
 
 
 @DATASETS.register_module()
-class LabelFreeScanNetDataset(Seg3DDataset):
+class LabelFreeScanNetDataset(SafeInfoFileMixin, Seg3DDataset):
     """Scenes written by ``tools/create_data.py scannet``: points, raw NYU40 masks (evaluation only) and frames.
 
     Each data info carries ``frames`` (frame_id, 4x4 camera-to-world ``pose``, ``depth_path``, ...) with paths
     made absolute here, ``camera`` (intrinsics and image sizes) and ``pseudo_label_root``, the cache folder of
     per-frame pixel pseudo-labels (``data_prefix['pseudo_labels']``). The 3D ground truth is only read by the
-    evaluation pipeline; training pipelines never load it.
+    evaluation pipeline; training pipelines never load it. The info file is unpickled with an allow-list
+    (:mod:`hicl.safe_pickle`): a file that names anything but plain data is refused.
     """
     METAINFO = dict(classes=SCANNET20_CLASSES, palette=SCANNET20_PALETTE, seg_valid_class_ids=SCANNET20_NYU40_IDS,
                     seg_all_class_ids=tuple(range(1, 41)))

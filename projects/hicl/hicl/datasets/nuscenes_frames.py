@@ -1,9 +1,9 @@
 """The camera frames of mmdet3d nuScenes infos in the scene/frame form the pseudo-labelling code walks."""
 import json
 import os
-import pickle
 
 from ..geometry.nuscenes import NUSCENES_CAMERAS
+from ..safe_pickle import load_info_file
 from .nuscenes_converter import lidar_stem
 
 
@@ -12,8 +12,11 @@ def read_mmdet3d_infos(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'nuScenes info file {path} not found: create it with mmdet3d\'s '
                                 'tools/create_data.py nuscenes (v1.x infos)')
-    with open(path, 'rb') as f:
-        infos = json.load(f) if path.endswith('.json') else pickle.load(f)
+    if path.endswith('.json'):
+        with open(path) as f:
+            infos = json.load(f)
+    else:
+        infos = load_info_file(path)
     if 'data_list' not in infos:
         raise ValueError(f'{path} is not an mmdet3d v1.x info file (no data_list): convert it with mmdet3d >= 1.1')
     return infos['data_list']

@@ -12,13 +12,13 @@ A labeller (simulated or MaskCLIP), built by ``hicl.registry.PSEUDO_LABELLERS.bu
   of their label images at label_size = (w, h). Labellers offering it (MaskCLIP) are run on batches of frames.
 """
 import os
-import pickle
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from hicl.label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, map_raw_labels
+from hicl.safe_pickle import load_info_file
 from .cache import PseudoLabelCache, make_manifest
 from .metrics import confusion_matrix, iou_per_class, mean_iou
 
@@ -35,11 +35,7 @@ def load_scene_infos(data_root, splits):
     """The scene infos (``data_list`` entries) of <data_root>/hicl_infos_<split>.pkl, for each split in turn."""
     scenes = []
     for split in splits:
-        path = os.path.join(data_root, f'hicl_infos_{split}.pkl')
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'info file {path} missing: run tools/create_data.py first')
-        with open(path, 'rb') as f:
-            scenes.extend(pickle.load(f)['data_list'])
+        scenes.extend(load_info_file(os.path.join(data_root, f'hicl_infos_{split}.pkl'))['data_list'])
     return scenes
 
 

@@ -2,10 +2,10 @@
 image's 2D ground truth in the infos (for the simulated labeller), write the labeller's text anchors."""
 import os
 import os.path as osp
-import pickle
 
 from ..datasets.nuscenes_converter import DEFAULT_LIDAR_SET_OPTIONS, convert_nuscenes, write_info_file
 from ..label_sets import get_label_set
+from ..safe_pickle import load_info_file
 from ..pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
 from .generate import VERSION, generate_synthstreet
 
@@ -17,8 +17,7 @@ TRUTH_DIRS = dict(label_path='synth_2d/labels', instance_path='synth_2d/instance
 def add_truth_paths(info_path):
     """Give every camera of the infos in ``info_path`` its 2D ground truth (``label_path``, ``instance_path``,
     relative to the data root) and rewrite the file."""
-    with open(info_path, 'rb') as file:
-        infos = pickle.load(file)
+    infos = load_info_file(info_path)
     for info in infos['data_list']:
         for camera, image in info['images'].items():
             stem = osp.splitext(image['img_path'])[0]
