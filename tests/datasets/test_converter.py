@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from hicl.datasets.converter import atomic_write, convert_scannet, convert_scene
 from hicl.datasets.scannet_raw import ScanNetFormatError, ScanNetMissingFileError
@@ -237,8 +238,35 @@ def corrupt_missing_mesh(scene, layout):
     return FileNotFoundError, path, 'mesh not found'
 
 
+def corrupt_half_size_depth(scene, layout):
+    path = scene['frames_dir'] / 'depth' / '1.png'
+    layout.write_depth(path, np.full((1, 2), 1000, np.uint16))
+    return ScanNetFormatError, path, "depth image is 2x1 pixels, but the scene's depth images are 4x3"
+
+
+def corrupt_odd_colour_size(scene, layout):
+    path = scene['frames_dir'] / 'color' / '2.jpg'
+    Image.new('RGB', (16, 12)).save(path)
+    return ScanNetFormatError, path, "colour image is 16x12 pixels, but the scene's colour images are 8x6"
+
+
+def corrupt_odd_label_size(scene, layout):
+    path = scene['frames_dir'] / 'label-filt' / '1.png'
+    Image.fromarray(np.full((3, 4), 5, np.uint16)).save(path)
+    return ScanNetFormatError, path, "2D label image is 4x3 pixels, but the scene's 2D label images are 8x6"
+
+
+def corrupt_every_pose(scene, layout):
+    for index in range(3):
+        layout.write_pose(scene['frames_dir'] / 'pose' / f'{index}.txt', np.full((4, 4), -np.inf))
+    return ScanNetFormatError, scene['frames_dir'] / 'pose', 'scene0001_00 has no frame with a valid pose'
+
+
+@pytest.mark.filterwarnings('ignore:skipping frame')
 @pytest.mark.parametrize('corrupt', [corrupt_missing_depth, corrupt_truncated_mesh, corrupt_nan_vertices,
-                                     corrupt_intrinsic_shape, corrupt_label_count, corrupt_missing_mesh])
+                                     corrupt_intrinsic_shape, corrupt_label_count, corrupt_missing_mesh,
+                                     corrupt_half_size_depth, corrupt_odd_colour_size, corrupt_odd_label_size,
+                                     corrupt_every_pose])
 def test_bad_input_names_the_file(dataset, tmp_path, layout, corrupt):
     root, written = dataset
     error_type, path, message = corrupt(written['scene0001_00'], layout)
@@ -253,6 +281,35 @@ def test_scene_missing_from_scans(dataset, tmp_path, layout):
                        + '.*scene0999_00 is listed in .*scannetv2_val.txt'):
         convert(root, tmp_path / 'out')
     assert not (tmp_path / 'out' / 'points').exists(), 'nothing is converted before the scene check'
+
+
+def test_an_empty_split_file_is_refused(dataset, tmp_path, layout):
+    layout.write_split(dataset[0], 'val', [])
+    with pytest.raises(ScanNetFormatError, match=re.escape(str(dataset[0] / 'scannetv2_val.txt'))
+                       + ': the split file lists no scenes'):
+        convert(dataset[0], tmp_path / 'out')
+
+
+def test_max_frames_below_one_is_refused(dataset, tmp_path):
+    with pytest.raises(ValueError, match='max_frames must be >= 1'):
+        convert(dataset[0], tmp_path / 'out', max_frames=0)
+
+
+def test_a_scene_whose_inputs_changed_is_converted_again(dataset, tmp_path, layout):
+    root, written = dataset
+    out = tmp_path / 'out'
+    convert(root, out)
+    scene = written['scene0001_00']
+    new_labels = np.full(len(scene['xyz']), 7, np.int64)
+    layout.write_labels(scene['scene_dir'] / 'scene0001_00_vh_clean_2.labels.ply', scene['xyz'], new_labels)
+    summary = convert(root, out)
+    assert summary['converted'] == ['scene0001_00']
+    assert np.array_equal(np.fromfile(out / 'semantic_mask' / 'scene0001_00.bin', np.int64), new_labels)
+    (scene['frames_dir'] / 'pose' / '2.txt').unlink()
+    (scene['frames_dir'] / 'color' / '2.jpg').unlink()
+    (scene['frames_dir'] / 'depth' / '2.png').unlink()
+    assert convert(root, out)['converted'] == ['scene0001_00']  # a frame removed
+    assert len(load_info(out, 'train')['data_list'][1]['frames']) == 2
 
 
 def test_missing_split_file(dataset, tmp_path):

@@ -74,3 +74,50 @@ def test_online_labelling_gives_the_cached_pairs(synthrooms_tiny):
                      online_labeller=online)[0]['data_samples'].pseudo_pairs
     for key in ('point_idx', 'view_idx', 'label'):
         assert torch.equal(getattr(cached, key), getattr(computed, key))
+
+
+def test_a_depth_map_of_another_size_than_the_recorded_one_is_named(synthrooms_tiny, tmp_path):
+    import shutil
+    from PIL import Image
+    from hicl.datasets.scannet_raw import ScanNetFormatError
+    root = tmp_path / 'copy'
+    shutil.copytree(synthrooms_tiny, root)
+    dataset = build(root)
+    path = dataset.get_data_info(0)['frames'][2]['depth_path']
+    with Image.open(path) as image:
+        image.resize((image.width // 2, image.height // 2)).save(path)
+    with pytest.raises(ScanNetFormatError, match=path + ": depth image is 80x60 pixels, but the scene's depth "
+                                                        'images are 160x120'):
+        dataset[0]
+
+
+class Payload:
+    """What a crafted info file unpickles into: a call of os.system."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}',)
+
+
+def test_a_crafted_info_file_is_refused_without_running_it(synthrooms_tiny, tmp_path):
+    import pickle
+    import shutil
+    from hicl.pseudo_labels import load_scene_infos
+    from hicl.safe_pickle import InfoFileError
+    root = tmp_path / 'copy'
+    shutil.copytree(synthrooms_tiny, root)
+    marker = tmp_path / 'payload_ran'
+    with open(root / 'hicl_infos_train.pkl', 'wb') as file:
+        pickle.dump(dict(metainfo={}, data_list=[Payload(marker)]), file)
+    info_file = str(root / 'hicl_infos_train.pkl')
+    with pytest.raises(InfoFileError, match=f'info file {info_file}: refusing to load global posix.system'):
+        build(root)
+    with pytest.raises(InfoFileError, match=f'refusing to load global posix.system from info file {info_file}'):
+        load_scene_infos(str(root), ['train'])
+    assert not marker.exists()
+    (root / 'hicl_infos_train.pkl').write_bytes(b'\x80\x05trunc')
+    with pytest.raises(InfoFileError, match=f'info file {info_file} is truncated or not'):
+        build(root)

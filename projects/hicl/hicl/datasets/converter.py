@@ -23,10 +23,10 @@ import numpy as np
 from hicl.fileio import atomic_write
 from hicl.parallel import progress_map
 from hicl.label_sets import get_label_set
-from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, compute_point_sets
+from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, SEGS_JSON_SUFFIX, compute_point_sets
 from hicl.datasets.scannet_raw import (
     DEFAULT_DEPTH_SCALE, LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError,
-    frame_paths, intrinsic_paths, list_frames, read_image_size, read_intrinsic, read_mesh, read_pose,
+    check_image_size, frame_paths, intrinsic_paths, list_frames, read_image_size, read_intrinsic, read_mesh, read_pose,
     read_vertex_labels)
 
 INFO_VERSION = 'hicl-1.0'
@@ -49,7 +49,10 @@ def read_split(root, split):
         raise ScanNetMissingFileError(f'{path}: split file for split {split!r} not found; '
                                       'put ScanNet\'s scannetv2_<split>.txt files in the dataset root')
     with open(path) as file:
-        return [line.strip() for line in file if line.strip()]
+        scene_ids = [line.strip() for line in file if line.strip()]
+    if not scene_ids:
+        raise ScanNetFormatError(f'{path}: the split file lists no scenes; put one scene id per line')
+    return scene_ids
 
 
 def scan_dir(root, split, scene_id):
@@ -86,6 +89,25 @@ def camera_info(frames_dir, first_frame_id):
                 color_size=read_image_size(first['color'], 'colour image'),
                 depth_size=read_image_size(first['depth'], 'depth image'),
                 depth_scale=DEFAULT_DEPTH_SCALE)
+
+
+# The images of a frame entry, the camera size each must have and what they are. The 2D label images must
+# all have one size (that of the scene's first label image; ScanNet's label-filt images match the colour frames).
+FRAME_IMAGES = (('color_path', 'color_size', 'colour image'), ('depth_path', 'depth_size', 'depth image'),
+                ('label_path', 'label_size', '2D label image'), ('instance_path', 'label_size', '2D label image'))
+
+
+def check_frame_image_sizes(frames, camera, out):
+    """Raise ScanNetFormatError naming the first image of ``frames`` (entries, paths relative to ``out``) whose
+    size differs from the scene's; records the scene's ``label_size`` in ``camera`` when it has label images."""
+    for frame in frames:
+        for key, size_key, what in FRAME_IMAGES:
+            if frame.get(key) is None:
+                continue
+            path = os.path.normpath(os.path.join(out, frame[key]))
+            size = read_image_size(path, what)
+            camera.setdefault(size_key, size)
+            check_image_size(path, size, camera[size_key], what)
 
 
 def find_label_dirs(frames_dir, scene_scan_dir):
@@ -146,6 +168,12 @@ def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_f
     label_dirs = find_label_dirs(frames_dir, scene_scan_dir)
     frames = [frame_entry(frames_dir, frame_id, pose, label_dirs, out)
               for frame_id, pose in select_frames(frames_dir, frame_ids, frame_step, max_frames)]
+    if not frames:
+        raise ScanNetFormatError(
+            f'{os.path.join(frames_dir, "pose")}: scene {scene_id} has no frame with a valid pose among the '
+            f'{len(frame_ids[::frame_step])} frames selected (every pose is non-finite: ScanNet\'s mark for lost '
+            'tracking); re-export the frames, or leave the scene out of the split file')
+    check_frame_image_sizes(frames, camera, out)
     write_points(targets['points'], mesh['xyz'], mesh['rgb'])
     entry = dict(scene_id=scene_id, lidar_points=dict(num_pts_feats=6, lidar_path=f'{scene_id}.bin'))
     if labels is not None:
@@ -186,10 +214,31 @@ def load_record(out, scene_id, options):
     return entry
 
 
+def input_fingerprint(scene_id, scene_scan_dir, frames_dir):
+    """{path: [size in bytes, mtime in ns] or None when absent} of what a scene is converted from: its meshes,
+    its segs.json, its intrinsics, and the frame folders (a folder's mtime changes when files are added, removed
+    or renamed in it). Recorded with the scene, so replacing an input reconverts the scene."""
+    suffixes = (MESH_SUFFIX, LABELS_SUFFIX, SEGS_JSON_SUFFIX)
+    paths = [os.path.join(scene_scan_dir, scene_id + suffix) for suffix in suffixes]
+    paths += list(intrinsic_paths(frames_dir).values())
+    paths += [os.path.join(frames_dir, name) for name in ('color', 'depth', 'pose')]
+    paths += [directory for directory in find_label_dirs(frames_dir, scene_scan_dir).values() if directory]
+    fingerprint = {}
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            fingerprint[os.path.abspath(path)] = [stat.st_size, stat.st_mtime_ns]
+        except FileNotFoundError:
+            fingerprint[os.path.abspath(path)] = None
+    return fingerprint
+
+
 def process_scene(job, out, frame_step, max_frames, overwrite, sets=None):
-    """Convert one scene unless a matching record exists: returns (entry, reused)."""
+    """Convert one scene unless a record with the same options and inputs (``input_fingerprint``) exists:
+    returns (entry, reused)."""
     scene_id, scene_scan_dir, frames_dir = job
-    options = dict(frames_dir=os.path.abspath(frames_dir), frame_step=frame_step, max_frames=max_frames, sets=sets)
+    options = dict(frames_dir=os.path.abspath(frames_dir), frame_step=frame_step, max_frames=max_frames, sets=sets,
+                   inputs=input_fingerprint(scene_id, scene_scan_dir, frames_dir))
     entry = None if overwrite else load_record(out, scene_id, options)
     if entry is not None:
         return entry, True
@@ -245,6 +294,8 @@ def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=N
     get_label_set(label_set)
     if frame_step < 1:
         raise ValueError(f'frame_step must be >= 1, got {frame_step}')
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f'max_frames must be >= 1 (or None: every frame), got {max_frames}')
     out = os.path.abspath(out)
     scenes_by_split, jobs = scene_jobs(root, splits, frames_root)
     sets = None if sets is None else {**DEFAULT_SET_OPTIONS, **sets}

@@ -204,8 +204,11 @@ def embed_intrinsic(matrix3):
     return matrix
 
 
-def read_depth(path, depth_scale=DEFAULT_DEPTH_SCALE):
-    """Read a 16-bit depth PNG: (H, W) float32 metres, 0 where the sensor had no reading."""
+def read_depth(path, depth_scale=DEFAULT_DEPTH_SCALE, size=None):
+    """Read a 16-bit depth PNG: (H, W) float32 metres, 0 where the sensor had no reading.
+
+    size: the expected [W, H] in pixels (the info file's ``camera.depth_size``), or None (not checked).
+    """
     require_file(path, 'depth image')
     try:
         with Image.open(path) as image:
@@ -214,6 +217,8 @@ def read_depth(path, depth_scale=DEFAULT_DEPTH_SCALE):
     except OSError as err:
         raise ScanNetFormatError(f'{path}: cannot decode depth image ({err}); re-export it') from err
     _check_depth_raw(raw, mode, path)
+    if size is not None:
+        check_image_size(path, [raw.shape[1], raw.shape[0]], size, 'depth image')
     return (raw.astype(np.float32) / np.float32(depth_scale))
 
 
@@ -224,6 +229,15 @@ def _check_depth_raw(raw, mode, path):
         raise ScanNetFormatError(
             f'{path}: depth image has mode {mode!r} and shape {raw.shape}; expected a single-channel 16-bit PNG '
             'in millimetres (SensReader export)')
+
+
+def check_image_size(path, actual, expected, what):
+    """Raise :class:`ScanNetFormatError` naming ``path`` unless its [W, H] ``actual`` equals ``expected``."""
+    if list(actual) != list(expected):
+        raise ScanNetFormatError(
+            f'{path}: {what} is {actual[0]}x{actual[1]} pixels, but the scene\'s {what}s are {expected[0]}x'
+            f'{expected[1]} (the size recorded when the scene was converted); re-export the frame, or convert the '
+            'scene again if its frames were all re-exported at a new size')
 
 
 def read_image_size(path, what='image'):

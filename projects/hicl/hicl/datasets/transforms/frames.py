@@ -17,7 +17,8 @@ class LoadSceneFrames(BaseTransform):
 
     Reads: ``frames`` (list of dicts with ``frame_id``, ``pose`` 4x4 camera-to-world, ``depth_path``; frames with
     their own camera (nuScenes) also carry ``intrinsic`` 3x3 and ``image_size`` (W, H) pixels), ``camera``
-    (``depth_scale``), ``scene_id``, ``pseudo_label_root``.
+    (``depth_scale``; ``depth_size`` [W, H] pixels, which every depth map must have), ``scene_id``,
+    ``pseudo_label_root``.
     Writes ``views``: dict(frame_ids list[str] (V,), camera_to_world (V, 4, 4) float64,
     depth (V, Hd, Wd) float32 metres, labels (V, Hl, Wl) uint8 pixel pseudo-labels, 255 = none; for frames with
     their own camera, intrinsic (V, 3, 3) float64 scaled to the label images).
@@ -74,8 +75,9 @@ class LoadSceneFrames(BaseTransform):
             views['intrinsic'] = np.stack([scale_intrinsic(f['intrinsic'], f['image_size'], label_size)
                                            for f in frames])
         if self.load_depth:
-            scale = results['camera'].get('depth_scale', 1000.0)
-            views['depth'] = np.stack([read_depth(f['depth_path'], scale) for f in frames])
+            camera = results['camera']
+            views['depth'] = np.stack([read_depth(f['depth_path'], camera.get('depth_scale', 1000.0),
+                                                  camera.get('depth_size')) for f in frames])
         results['views'] = views
         return results
 
