@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -10,15 +11,18 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from hicl.engine.export import export_3d_net
-from tests.conftest import REPO, TINY_PSEUDO_LABELS
+from tests.conftest import EXACT_LABELLER, REPO, TINY_LABEL_SIZE, TINY_PSEUDO_LABELS
 
 CONFIG = str(REPO / 'configs' / 'clip2scene_synthrooms.py')
 HICL_CONFIG = str(REPO / 'configs' / 'hicl_synthrooms.py')
 
 
 def tiny_overrides(root, max_epochs, batch_size=2):
-    """--cfg-options for the tiny set: its data root, exact labels, few epochs, no worker processes."""
+    """--cfg-options for the tiny set: its data root, exact labels (and the labeller settings that made them,
+    which training checks the cache against), few epochs, no worker processes."""
     return {
+        **{f'pseudo_labels.labeller.{key}': value for key, value in EXACT_LABELLER.items()},
+        'pseudo_labels.label_size': TINY_LABEL_SIZE,
         'train_dataloader.batch_size': batch_size, 'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False, 'train_dataloader.dataset.data_root': str(root),
         'train_dataloader.dataset.data_prefix.pseudo_labels': TINY_PSEUDO_LABELS,
@@ -129,18 +133,29 @@ def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthroom
     assert recorder.scheduler_epochs_at_start == {'net': 2, 'necks': 2}
 
     exported = tmp_path / 'hicl_3d_net.pth'
-    assert export_3d_net(str(work_dir / 'epoch_3.pth'), str(exported))[1] > 0  # neck tensors left out
+    export_cfg = tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=3)
+    assert export_3d_net(export_cfg, str(work_dir / 'epoch_3.pth'), str(exported))[1] > 0  # neck tensors left out
     weights = torch.load(exported, weights_only=True)
-    assert set(weights) == {'meta', 'state_dict'}
+    assert set(weights) == {'meta', 'state_dict'} and weights['state_dict']._metadata  # module versions kept
     assert not any(key.startswith(('intra_scene_neck.', 'inter_scene_neck.')) for key in weights['state_dict'])
-    for checkpoint in (work_dir / 'epoch_3.pth', exported):  # tools/test.py builds the 3D net only: both load
-        out = subprocess.run(
+    predictions = {}
+    # one thread: spconv's multi-threaded CPU kernels sum in a varying order, so that two runs of the SAME
+    # checkpoint can already differ on a few near-tie points (4 of 11,147 seen here); single-threaded they agree
+    single_thread = dict(os.environ, OMP_NUM_THREADS='1')
+    for name, checkpoint in (('trained', work_dir / 'epoch_3.pth'), ('exported', exported)):
+        out = subprocess.run(  # tools/test.py builds the 3D net only: both load, exactly
             [sys.executable, 'tools/test.py', HICL_CONFIG, str(checkpoint), '--work-dir', str(tmp_path / 'test'),
-             '--cfg-options', *as_cli_options(tiny_overrides(synthrooms_tiny, 3))],
-            cwd=REPO, capture_output=True, text=True, timeout=600)
+             '--save-preds', str(tmp_path / name), '--cfg-options',
+             *as_cli_options(tiny_overrides(synthrooms_tiny, 3))],
+            cwd=REPO, capture_output=True, text=True, timeout=600, env=single_thread)
         log = out.stdout + out.stderr
         assert out.returncode == 0, log[-3000:]
         assert 'mIoU' in log and 'unexpected key' not in log and 'missing key' not in log
+        predictions[name] = {path.name: np.load(path) for path in (tmp_path / name).glob('*.npy')}
+    assert predictions['trained'].keys() == predictions['exported'].keys() and predictions['trained']
+    for scene, labels in predictions['trained'].items():
+        differ = labels != predictions['exported'][scene]
+        assert not differ.any(), f'{scene}: {differ.sum()} of {len(labels)} points predicted differently'
 
 
 @pytest.mark.skipif(sys.platform != 'linux', reason='torchrun with gloo is exercised on Linux')

@@ -1,16 +1,19 @@
 """Export the 3D net of a training checkpoint for inference and sharing:
-python tools/export_3d_net.py CKPT OUT.pth (tools/test.py takes either file)."""
+python tools/export_3d_net.py CONFIG CKPT OUT.pth (tools/test.py takes either file)."""
 import argparse
+
+from mmengine.config import Config
 
 from hicl.engine.export import export_3d_net
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='training checkpoint (.pth) written by tools/train.py')
     parser.add_argument('out', help='where to write the 3D-net weights (.pth)')
     args = parser.parse_args()
-    kept, dropped = export_3d_net(args.checkpoint, args.out)
+    kept, dropped = export_3d_net(Config.fromfile(args.config), args.checkpoint, args.out)
     print(f'wrote {args.out}: {kept} tensors of the 3D net; {dropped} correlation-neck tensors and the optimizer '
           'states left out')
 

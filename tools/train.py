@@ -1,9 +1,10 @@
 """Train a label-free segmentor: python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]."""
 import argparse
+import sys
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, load_runner_config
+from hicl.engine import add_runner_arguments, configure_resume, load_runner_config
 
 
 def parse_args():
@@ -18,10 +19,10 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_runner_config(args)
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
+    try:
+        configure_resume(cfg, args.resume)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
     Runner.from_cfg(cfg).train()
 
 

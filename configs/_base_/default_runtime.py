@@ -6,8 +6,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='miou', rule='greater'),
+    # atomic writes, the old best deleted after the new one is complete, loaded checkpoints checked (keys, classes)
+    checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='miou', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    pseudo_label_check=dict(type='PseudoLabelCacheCheckHook'),  # the cache was made with pseudo_labels
     visualization=dict(type='Det3DVisualizationHook'))
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
                dist_cfg=dict(backend='nccl'))

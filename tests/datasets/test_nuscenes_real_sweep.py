@@ -126,6 +126,7 @@ def train_config(config, root, work_dir):
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.pop('pseudo_label_check')  # hand-painted band labels: no labeller to check the cache by
     cfg.work_dir = str(work_dir)
     return cfg
 

@@ -16,18 +16,20 @@ from scipy.spatial import cKDTree
 
 from hicl.datasets.nuscenes_converter import convert_nuscenes, read_lidar_points
 from hicl.label_sets import NUSCENES_LIDARSEG_TO_16
-from tests.conftest import REPO
+from tests.conftest import EXACT_LABELLER, REPO
 
 PSEUDO_LABELS = 'pseudo_labels/exact'
 LABEL_SIZE = (200, 113)
 
 
+# The simulated labeller with the outdoor classes and every kind of noise off: labels = 2D truth.
+EXACT_OUTDOOR_LABELLER = dict(type='SimulatedVLMLabeller', label_set='nuscenes16', class_flips=(),
+                              **EXACT_LABELLER)
+
+
 def exact_outdoor_labeller():
-    """The simulated labeller with the outdoor classes and every kind of noise off: labels = 2D truth."""
-    from hicl.pseudo_labels import SimulatedVLMLabeller
-    return SimulatedVLMLabeller(label_set='nuscenes16', class_flips=(), token_size=1, upsample='nearest',
-                                scene_confusion_prob=0, view_confusion_prob=0, bleed_prob=0, token_confusion_prob=0,
-                                token_noise_prob=0)
+    from hicl.registry import PSEUDO_LABELLERS
+    return PSEUDO_LABELLERS.build(EXACT_OUTDOOR_LABELLER)
 
 
 @pytest.fixture(scope='module')
@@ -54,6 +56,7 @@ def street_config(root, config, work_dir=None):
         cfg[loader].update(num_workers=0, persistent_workers=False)
         cfg[loader].dataset.data_root = str(root)
     cfg.train_dataloader.dataset.data_prefix.pseudo_labels = PSEUDO_LABELS
+    cfg.pseudo_labels = dict(labeller=EXACT_OUTDOOR_LABELLER, label_size=LABEL_SIZE)  # what made the cache
     cfg.model.decode_head.anchors_file = str(root / 'text_anchors.npz')
     cfg.work_dir = str(work_dir or root / 'work')
     return cfg

@@ -91,7 +91,7 @@ def test_corrupt_manifest_is_named(cache):
     with open(cache.manifest_path, 'w') as f:
         f.write('{"format_version": ')
     with pytest.raises(PseudoLabelFileError, match='manifest.json is corrupt'):
-        cache.check(dict(label_size=(8, 6)))
+        cache.verify(manifest())
 
 
 def test_overwrite_replaces_a_mismatched_cache(cache):
@@ -99,7 +99,7 @@ def test_overwrite_replaces_a_mismatched_cache(cache):
     other = make_manifest(dict(type='SimulatedVLMLabeller', seed=1), ('wall', 'floor', 'chair'), (8, 6))
     PseudoLabelCache(cache.root).open_for_writing(other, overwrite=True)
     assert not cache.has('scene0000_00', '0')
-    PseudoLabelCache(cache.root).check(other)
+    PseudoLabelCache(cache.root).verify(other)
 
 
 def test_refuses_to_write_into_a_foreign_non_empty_folder(tmp_path):
@@ -108,15 +108,40 @@ def test_refuses_to_write_into_a_foreign_non_empty_folder(tmp_path):
         PseudoLabelCache(tmp_path).open_for_writing(manifest())
 
 
-def test_check_compares_only_the_fields_given(cache):
-    cache.check(dict(class_names=['wall', 'floor', 'chair'], label_size=(8, 6)))
+def test_verify_compares_every_field(cache):
+    cache.verify(manifest())
+    other_size = make_manifest(dict(type='SimulatedVLMLabeller', seed=0), ('wall', 'floor', 'chair'), (320, 240))
     with pytest.raises(StaleCacheError, match=r"label_size: cache has \[8, 6\], expected \[320, 240\]"):
-        cache.check(dict(label_size=(320, 240)))
+        cache.verify(other_size)
+    with pytest.raises(StaleCacheError, match='labeller.seed: cache has 0, expected 1'):
+        cache.verify(make_manifest(dict(type='SimulatedVLMLabeller', seed=1), ('wall', 'floor', 'chair'), (8, 6)))
 
 
-def test_check_without_a_cache_says_how_to_make_it(tmp_path):
+def test_verify_without_a_cache_says_how_to_make_it(tmp_path):
     with pytest.raises(PseudoLabelFileError, match='run tools/make_pseudo_labels.py CONFIG'):
-        PseudoLabelCache(tmp_path / 'absent').check(dict(label_size=(8, 6)))
+        PseudoLabelCache(tmp_path / 'absent').verify(manifest())
+
+
+def test_verify_refuses_labels_whose_manifest_was_deleted(cache):
+    cache.write('scene0000_00', '0', label_image())
+    os.remove(cache.manifest_path)
+    with pytest.raises(StaleCacheError, match='holds no manifest.json but is not empty'):
+        PseudoLabelCache(cache.root).verify(manifest())
+
+
+def test_read_refuses_a_label_image_of_another_size(cache):
+    cache.write('scene0000_00', '0', np.zeros((3, 4), np.uint8))
+    with pytest.raises(PseudoLabelFileError, match=r'0\.png is 4x3 pixels, but .*manifest.json says 8x6'):
+        cache.read('scene0000_00', '0')
+
+
+def test_read_refuses_class_ids_beyond_the_manifests_classes(cache):
+    labels = label_image()
+    labels[0, :2] = [77, 3]
+    cache.write('scene0000_00', '0', labels)
+    with pytest.raises(PseudoLabelFileError, match=r'holds class ids \[3, 77\], but .* names 3 classes') as error:
+        cache.read('scene0000_00', '0')
+    assert cache.frame_path('scene0000_00', '0') in str(error.value)
 
 
 def test_missing_frame_error_names_the_file_and_the_tool(cache):

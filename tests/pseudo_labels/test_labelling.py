@@ -12,7 +12,7 @@ from PIL import Image
 from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
 from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
 from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, read_frame_input,
-                                          resize_nearest)
+                                          manifest_for, resize_nearest)
 from hicl.pseudo_labels.metrics import confusion_matrix, mean_iou
 from hicl.pseudo_labels.simulated import SimulatedVLMLabeller
 
@@ -73,7 +73,8 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
     assert (result['frames'], result['written'], result['evaluated']) == (6, 6, 6)
 
     cache = PseudoLabelCache(cache_root)
-    cache.check(dict(labeller=labeller.config, label_size=LABEL_SIZE, class_names=SCANNET20_CLASSES))
+    cache.verify(manifest_for(labeller, LABEL_SIZE))
+    assert cache.read_manifest()['class_names'] == list(SCANNET20_CLASSES)
     confusion = 0
     for scene in infos:
         for frame in scene['frames']:
@@ -132,6 +133,5 @@ def test_command_line_tool_writes_the_cache_of_a_config(tmp_path, monkeypatch, c
     monkeypatch.setattr(sys, 'argv', [str(tool), str(config), '--splits', 'train'])
     runpy.run_path(str(tool), run_name='__main__')
     assert '6 frames, 6 labelled now' in capsys.readouterr().out
-    PseudoLabelCache(tmp_path / 'pseudo').check(dict(labeller=dict(type='SimulatedVLMLabeller', token_size=4),
-                                                     label_size=LABEL_SIZE))
+    PseudoLabelCache(tmp_path / 'pseudo').verify(manifest_for(SimulatedVLMLabeller(token_size=4), LABEL_SIZE))
     assert PseudoLabelCache(tmp_path / 'pseudo').read('scene0001_00', '2').shape == (24, 32)

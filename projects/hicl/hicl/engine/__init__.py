@@ -1,6 +1,9 @@
-from .hooks import CorrelationStageHook, stage_at_epoch
+from .checkpoints import CheckpointMismatchError, SafeCheckpointHook
+from .hooks import CorrelationStageHook, PseudoLabelCacheCheckHook, stage_at_epoch
 from .optimizers import CorrelationOptimWrapperConstructor, JointOptimWrapperDict
-from .runtime import add_runner_arguments, configure_runtime, inference_only, load_runner_config
+from .runtime import (add_runner_arguments, configure_resume, configure_runtime, inference_only,
+                      load_runner_config)
 
-__all__ = ['CorrelationOptimWrapperConstructor', 'CorrelationStageHook', 'JointOptimWrapperDict',
-           'add_runner_arguments', 'configure_runtime', 'inference_only', 'load_runner_config', 'stage_at_epoch']
+__all__ = ['CheckpointMismatchError', 'CorrelationOptimWrapperConstructor', 'CorrelationStageHook',
+           'JointOptimWrapperDict', 'PseudoLabelCacheCheckHook', 'SafeCheckpointHook', 'add_runner_arguments',
+           'configure_resume', 'configure_runtime', 'inference_only', 'load_runner_config', 'stage_at_epoch']

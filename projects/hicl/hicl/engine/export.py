@@ -1,20 +1,32 @@
 """Exporting the 3D net of a training checkpoint: what inference needs, without the necks or optimizer state."""
 import torch
+from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader
+from mmdet3d.registry import MODELS
 
 from ..fileio import atomic_write
-from .runtime import TRAINING_ONLY_MODULES
+from .checkpoints import check_state_dict
+from .runtime import inference_only
 
 
-def export_3d_net(checkpoint_path, out_path):
-    """Write ``out_path`` with the checkpoint's ``meta`` and its ``state_dict`` minus the correlation necks
-    (inference runs the 3D net only); optimizer, scheduler and message-hub states are dropped.
-    The file is written to a temporary name and renamed, so a failed export leaves nothing behind.
-    Returns the number of tensors kept and dropped."""
+def export_3d_net(cfg, checkpoint_path, out_path):
+    """Write ``out_path`` with the checkpoint's ``meta`` and the state_dict of the config's 3D net (the model
+    without the correlation necks: inference runs the 3D net only); optimizer, scheduler and message-hub states
+    are dropped.
+
+    The net is built from ``cfg`` (an mmengine Config) and the checkpoint loaded into it exactly: a missing,
+    unexpected or mis-shaped key raises :class:`~hicl.engine.checkpoints.CheckpointMismatchError`. The written
+    state_dict is the net's own, module version metadata included, so it loads exactly like the original. The
+    file is written to a temporary name and renamed, so a failed export leaves nothing behind.
+    Returns the number of tensors kept and dropped.
+    """
     checkpoint = CheckpointLoader.load_checkpoint(checkpoint_path, map_location='cpu')
     if 'state_dict' not in checkpoint:
         raise KeyError(f'{checkpoint_path} has no state_dict: is it an mmengine training checkpoint?')
-    prefixes = tuple(f'{name}.' for name in TRAINING_ONLY_MODULES)
-    kept = {key: value for key, value in checkpoint['state_dict'].items() if not key.startswith(prefixes)}
-    atomic_write(out_path, lambda file: torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=kept), file))
-    return len(kept), len(checkpoint['state_dict']) - len(kept)
+    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
+    net = MODELS.build(inference_only(cfg).model)
+    check_state_dict(net.state_dict(), checkpoint['state_dict'], f'checkpoint {checkpoint_path}')
+    net.load_state_dict(checkpoint['state_dict'], strict=False)  # checked above: only training-only keys differ
+    weights = net.state_dict()
+    atomic_write(out_path, lambda file: torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=weights), file))
+    return len(weights), len(checkpoint['state_dict']) - len(weights)

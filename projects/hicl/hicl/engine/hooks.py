@@ -37,3 +37,51 @@ class CorrelationStageHook(Hook):
         if changed:
             runner.logger.info(f'epoch {runner.epoch + 1}: training stage {stage}, losses '
                                f'{sorted(model.active_losses())}')
+
+
+def _leaf_datasets(dataset):
+    """The datasets inside mmengine's dataset wrappers (RepeatDataset, ConcatDataset, ...), or ``dataset``."""
+    if hasattr(dataset, 'datasets'):
+        return [leaf for inner in dataset.datasets for leaf in _leaf_datasets(inner)]
+    if hasattr(dataset, 'dataset'):
+        return _leaf_datasets(dataset.dataset)
+    return [dataset]
+
+
+def cache_roots_read(dataset):
+    """The pseudo-label cache folders a training dataset reads: those of the leaf datasets whose pipeline has a
+    LoadSceneFrames that reads the cache (no online labeller)."""
+    from ..datasets.transforms.frames import LoadSceneFrames
+    roots = []
+    for leaf in _leaf_datasets(dataset):
+        transforms = getattr(getattr(leaf, 'pipeline', None), 'transforms', [])
+        if any(isinstance(t, LoadSceneFrames) and t.online_labeller is None for t in transforms):
+            roots.append(leaf.data_prefix['pseudo_labels'])
+    return sorted(set(roots))
+
+
+@HOOKS.register_module()
+class PseudoLabelCacheCheckHook(Hook):
+    """Before training, check that every pseudo-label cache the training data reads was made with the config's
+    ``pseudo_labels`` (labeller and label_size), by the rule of tools/make_pseudo_labels.py
+    (:meth:`PseudoLabelCache.verify`): a stale cache (other labeller settings, another label size, a deleted
+    manifest) stops the run with StaleCacheError instead of training on the wrong labels."""
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner):
+        from ..pseudo_labels.cache import PseudoLabelCache
+        from ..pseudo_labels.labelling import manifest_for
+        from ..registry import PSEUDO_LABELLERS
+        roots = cache_roots_read(runner.train_dataloader.dataset)
+        if not roots:
+            return
+        settings = runner.cfg.get('pseudo_labels')
+        if not settings or 'labeller' not in settings or 'label_size' not in settings:
+            raise KeyError(f'the training data reads the pseudo-label cache {roots[0]}, but the config has no '
+                           'pseudo_labels = dict(labeller=..., label_size=...) to check it against: add the '
+                           'settings tools/make_pseudo_labels.py made it with')
+        expected = manifest_for(PSEUDO_LABELLERS.build(settings['labeller']), settings['label_size'])
+        for root in roots:
+            PseudoLabelCache(root).verify(expected)
+        runner.logger.info(f'pseudo-label cache {", ".join(roots)} matches the config\'s pseudo_labels')

@@ -57,11 +57,11 @@ def _flatten(value, prefix=''):
     return flat
 
 
-def manifest_differences(cached, expected, strict=False):
-    """List 'field: cache has X, expected Y' for every field of ``expected`` that ``cached`` does not match;
-    with ``strict`` also the fields only ``cached`` has."""
+def manifest_differences(cached, expected):
+    """List 'field: cache has X, expected Y' for every field in which ``cached`` and ``expected`` differ (a
+    field only one of them has included)."""
     cached_flat, expected_flat = _flatten(_as_json(cached)), _flatten(_as_json(expected))
-    keys = list(expected_flat) + ([key for key in cached_flat if key not in expected_flat] if strict else [])
+    keys = list(expected_flat) + [key for key in cached_flat if key not in expected_flat]
     return [f'{key}: cache has {_describe(cached_flat, key)}, expected {_describe(expected_flat, key)}'
             for key in keys if cached_flat.get(key, _ABSENT) != expected_flat.get(key, _ABSENT)]
 
@@ -77,6 +77,7 @@ class PseudoLabelCache:
     def __init__(self, root):
         self.root = os.fspath(root)
         self.manifest_path = os.path.join(self.root, MANIFEST_NAME)
+        self._manifest = None  # read on the first label image read
 
     def frame_path(self, scene_id, frame_id):
         """Path of the label image of one frame."""
@@ -95,38 +96,37 @@ class PseudoLabelCache:
                                        f'{MAKE_HINT}') from err
 
     def open_for_writing(self, manifest, overwrite=False):
-        """Create the cache with ``manifest``, or accept an existing one with the same manifest.
+        """Create the cache with ``manifest``, or accept an existing one made with the same manifest
+        (see :meth:`verify`).
 
-        overwrite: delete an existing cache (a folder holding a manifest) first. Raises StaleCacheError when an
-        existing cache was made with a different manifest.
+        overwrite: delete an existing cache (a folder holding a manifest) first.
         """
         if overwrite and os.path.isfile(self.manifest_path):
             shutil.rmtree(self.root)
-        if os.path.isfile(self.manifest_path):
-            self._refuse_mismatch(manifest, 'pass overwrite (--overwrite) to relabel', strict=True)
-            return
         if os.path.isdir(self.root) and os.listdir(self.root):
-            raise StaleCacheError(f'{self.root} is not empty but holds no {MANIFEST_NAME}: refusing to write a '
-                                  f'pseudo-label cache into it; choose another cache_root or empty it')
+            self.verify(manifest)
+            return
         os.makedirs(self.root, exist_ok=True)
         self._write_atomic(self.manifest_path, lambda f: f.write(json.dumps(_as_json(manifest), indent=2).encode()))
 
-    def check(self, expected_manifest):
-        """For readers: raise unless the cache exists and matches every field given in ``expected_manifest``.
+    def verify(self, manifest):
+        """Raise unless the cache on disk was made with exactly ``manifest``: the one rule of
+        tools/make_pseudo_labels.py (before it adds labels) and of training (once at start-up).
 
-        Fields absent from ``expected_manifest`` are not checked (a dataset may only know the class names);
-        the format version always is.
+        StaleCacheError: a field differs (each is named), or the folder holds files but no manifest (nothing
+        says what made them); PseudoLabelFileError: there is no cache yet.
         """
-        expected = {'format_version': FORMAT_VERSION, **expected_manifest}
-        self._refuse_mismatch(expected, MAKE_HINT + ' --overwrite')
-
-    def _refuse_mismatch(self, expected, fix, strict=False):
-        """Raise StaleCacheError naming each field the manifest on disk differs in (see manifest_differences)."""
-        differences = manifest_differences(self.read_manifest(), expected, strict)
+        if not os.path.isfile(self.manifest_path):
+            if os.path.isdir(self.root) and os.listdir(self.root):
+                raise StaleCacheError(f'{self.root} holds no {MANIFEST_NAME} but is not empty: nothing says which '
+                                      f'labeller made its files. Fix: delete {self.root} (or choose another '
+                                      f'cache_root), then {MAKE_HINT}.')
+            self.read_manifest()  # raises PseudoLabelFileError: no cache here
+        differences = manifest_differences(self.read_manifest(), manifest)
         if differences:
             raise StaleCacheError(
-                f'pseudo-label cache {self.root} was made with other settings:\n  ' + '\n  '.join(differences)
-                + f'\nFix: delete {self.root}, or {fix}.')
+                f'pseudo-label cache {self.root} was made with other settings than the config\'s pseudo_labels:\n  '
+                + '\n  '.join(differences) + f'\nFix: {MAKE_HINT} --overwrite (or delete {self.root}).')
 
     def has(self, scene_id, frame_id):
         """Whether the label image of a frame exists."""
@@ -154,7 +154,8 @@ class PseudoLabelCache:
             raise
 
     def read(self, scene_id, frame_id):
-        """The (H, W) uint8 label image of a frame (255 = no label)."""
+        """The (H, W) uint8 label image of a frame (255 = no label), checked against the manifest: its size is
+        the manifest's label_size and its ids are < the number of classes, else PseudoLabelFileError."""
         path = self.frame_path(scene_id, frame_id)
         if not os.path.isfile(path):
             raise PseudoLabelFileError(f'pseudo-label image {path} missing: {MAKE_HINT}')
@@ -163,7 +164,26 @@ class PseudoLabelCache:
                 image.load()
                 if image.mode != 'L':
                     raise ValueError(f'mode {image.mode}, expected L (uint8)')
-                return np.asarray(image)
+                labels = np.asarray(image)
         except (OSError, ValueError) as err:
             raise PseudoLabelFileError(f'pseudo-label image {path} is corrupt ({err}): delete it and '
                                        f'{MAKE_HINT} (it resumes)') from err
+        self._check_label_image(labels, path)
+        return labels
+
+    def _check_label_image(self, labels, path):
+        """PseudoLabelFileError naming ``path`` when ``labels`` has another size than the manifest's label_size
+        or holds class ids >= the manifest's number of classes (other than 255)."""
+        if self._manifest is None:
+            self._manifest = self.read_manifest()
+        width, height = self._manifest['label_size']
+        num_classes = len(self._manifest['class_names'])
+        fix = f'delete it and {MAKE_HINT} (it resumes)'
+        if labels.shape != (height, width):
+            raise PseudoLabelFileError(f'pseudo-label image {path} is {labels.shape[1]}x{labels.shape[0]} pixels, '
+                                       f'but {self.manifest_path} says {width}x{height}: {fix}')
+        bad = labels[(labels >= num_classes) & (labels != 255)]
+        if bad.size:
+            raise PseudoLabelFileError(f'pseudo-label image {path} holds class ids {np.unique(bad)[:5].tolist()}, '
+                                       f'but {self.manifest_path} names {num_classes} classes (ids 0..'
+                                       f'{num_classes - 1}, 255 = none): {fix}')

@@ -11,6 +11,8 @@ MaskCLIP's two optional refinements are here, off by default: prompt denoising (
 smoothing (:func:`key_smoothing`: token logits averaged over tokens whose last-block keys are similar; the
 thresholded, row-normalised cosine affinity is this project's reading of MaskCLIP's description).
 """
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -232,11 +234,7 @@ class MaskCLIPLabeller:
         anchors, self.class_names, anchor_meta = read_text_anchor_file(anchors_file)
         if len(self.class_names) > 255:
             raise ValueError(f'{anchors_file} holds {len(self.class_names)} classes; label images hold at most 255')
-        self.dense_features = build_dense_features(model, pretrained, device)
-        if anchors.shape[1] != self.dense_features.embed_dim:
-            raise ValueError(f'{anchors_file} holds {anchors.shape[1]}-d anchors, but {model} gives '
-                             f'{self.dense_features.embed_dim}-d features')
-        self.dense_features.patch_grid(input_size[1], input_size[0])
+        self.anchors_file = anchors_file
         self.anchors = torch.from_numpy(anchors).to(device)
         self.anchor_sha256 = anchors_hash(anchors)
         self.input_size = tuple(int(v) for v in input_size)
@@ -245,6 +243,18 @@ class MaskCLIPLabeller:
                            prompt_denoising=bool(prompt_denoising), key_smoothing=key_smoothing,
                            num_templates=anchor_meta.get('num_templates'),
                            class_names=list(self.class_names))
+
+    @functools.cached_property
+    def dense_features(self):
+        """The CLIP image tower as :class:`MaskCLIPDenseFeatures`, built on first use: building the labeller
+        only to know its cache manifest (what training checks) loads no network."""
+        params = self.params
+        dense_features = build_dense_features(params['model'], params['pretrained'], self.device)
+        if self.anchors.shape[1] != dense_features.embed_dim:
+            raise ValueError(f'{self.anchors_file} holds {self.anchors.shape[1]}-d anchors, but {params["model"]} '
+                             f'gives {dense_features.embed_dim}-d features')
+        dense_features.patch_grid(self.input_size[1], self.input_size[0])
+        return dense_features
 
     @property
     def config(self):

@@ -1,0 +1,183 @@
+"""Checkpoints: checked when loaded (keys, shapes, version metadata, label set), written atomically, the previous
+best deleted only after the new one is complete, clear errors for files that hold no checkpoint."""
+import builtins
+import collections
+import os
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmdet3d.registry import MODELS
+
+from hicl.compat import CheckpointFileError
+from hicl.engine.checkpoints import CheckpointMismatchError, check_label_set, state_dict_mismatches
+from hicl.label_sets import SCANNET20_CLASSES
+from tests.test_training import tiny_config
+
+
+def state(**shapes):
+    """An OrderedDict state_dict of zero tensors with the given shapes and version metadata."""
+    result = collections.OrderedDict((key.replace('__', '.'), torch.zeros(shape)) for key, shape in shapes.items())
+    result._metadata = collections.OrderedDict({'': dict(version=1)})
+    return result
+
+
+def test_mismatches_name_missing_unexpected_and_mis_shaped_keys():
+    model = state(backbone__w=(2, 3), backbone__b=(3,), decode_head__t=(4, 2))
+    checkpoint = state(backbone__w=(3, 2), decode_head__t=(4, 2), head__extra=(1,))
+    assert state_dict_mismatches(model, checkpoint) == [
+        'missing keys: backbone.b', 'unexpected keys: head.extra', 'mis-shaped keys: backbone.w (3, 2) (model (2, 3))']
+    assert state_dict_mismatches(model, model) == []
+
+
+def test_the_correlation_necks_may_be_absent_on_either_side():
+    net = state(backbone__w=(2,))
+    with_necks = state(backbone__w=(2,), intra_scene_neck__w=(5,), inter_scene_neck__w=(5,))
+    assert state_dict_mismatches(net, with_necks) == []  # tools/test.py: the necks are ignored
+    assert state_dict_mismatches(with_necks, net) == []  # load_from an EXP I checkpoint into HICL
+
+
+def test_a_state_dict_without_version_metadata_is_named():
+    plain = collections.OrderedDict(backbone_w=torch.zeros(2))
+    assert state_dict_mismatches(state(backbone_w=(2,)), plain) == [
+        'no module version metadata (state_dict._metadata): sparse-conv weights would be read in the wrong layout; '
+        're-export the net from its training checkpoint with tools/export_3d_net.py']
+
+
+def test_label_set_check_names_both_sets():
+    check_label_set(dict(dataset_meta=dict(classes=('a', 'b'))), ('a', 'b'), 'ckpt')
+    check_label_set({}, ('a', 'b'), 'ckpt')  # nothing recorded: nothing to compare
+    with pytest.raises(CheckpointMismatchError, match=r"ckpt was trained on the label set \['car', 'road'\] "
+                                                      r"\(2 classes\), but this config's dataset has \['a', 'b'\]"):
+        check_label_set(dict(dataset_meta=dict(classes=('car', 'road'))), ('a', 'b'), 'ckpt')
+
+
+@pytest.fixture
+def net_checkpoint(synthrooms_tiny, tmp_path):
+    """(config, path, checkpoint dict) of a checkpoint of the tiny config's 3D net, trained on its classes."""
+    cfg = tiny_config(synthrooms_tiny, tmp_path / 'work', max_epochs=1)
+    init_default_scope('mmdet3d')
+    checkpoint = dict(meta=dict(dataset_meta=dict(classes=SCANNET20_CLASSES)),
+                      state_dict=MODELS.build(cfg.model).state_dict())
+    return cfg, tmp_path / 'net.pth', checkpoint
+
+
+def test_runner_loads_a_fitting_checkpoint(net_checkpoint):
+    cfg, path, checkpoint = net_checkpoint
+    torch.save(checkpoint, path)
+    cfg.load_from = str(path)
+    metrics = Runner.from_cfg(cfg).test()
+    assert 0 <= metrics['miou'] <= 1
+
+
+def backbone_key(checkpoint):
+    return next(key for key in checkpoint['state_dict'] if key.startswith('backbone.') and key.endswith('weight'))
+
+
+def drop_a_key(checkpoint):
+    key = backbone_key(checkpoint)
+    del checkpoint['state_dict'][key]
+    return f'missing keys: {key}'
+
+
+def reshape_a_key(checkpoint):
+    key = backbone_key(checkpoint)
+    checkpoint['state_dict'][key] = checkpoint['state_dict'][key][..., :1]
+    return f'mis-shaped keys: {key}'
+
+
+def other_classes(checkpoint):
+    checkpoint['meta']['dataset_meta']['classes'] = ('car', 'road')
+    return r"trained on the label set \['car', 'road'\]"
+
+
+@pytest.mark.parametrize('spoil', [drop_a_key, reshape_a_key, other_classes])
+def test_runner_refuses_a_checkpoint_that_does_not_fit(net_checkpoint, spoil):
+    cfg, path, checkpoint = net_checkpoint
+    message = spoil(checkpoint)
+    torch.save(checkpoint, path)
+    cfg.load_from = str(path)
+    with pytest.raises(CheckpointMismatchError, match=f'checkpoint {path}(.|\n)*{message}'):
+        Runner.from_cfg(cfg).test()
+
+
+def test_files_that_hold_no_checkpoint_get_clear_errors(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    empty = tmp_path / 'empty.pth'
+    empty.touch()
+    with pytest.raises(CheckpointFileError, match=f'{empty} is empty'):
+        _load_checkpoint(str(empty))
+    with pytest.raises(CheckpointFileError, match=f'{tmp_path} is a folder, not a checkpoint file'):
+        _load_checkpoint(str(tmp_path))
+    truncated = tmp_path / 'truncated.pth'
+    torch.save(dict(state_dict=dict(w=torch.ones(1000))), truncated)
+    truncated.write_bytes(truncated.read_bytes()[:500])
+    with pytest.raises(CheckpointFileError, match=f'{truncated} is truncated or not a checkpoint'):
+        _load_checkpoint(str(truncated))
+
+
+# --- saving --------------------------------------------------------------------------------------------------
+
+class DiskFull:
+    """``open`` for the checkpoint files whose name contains ``marker``: a writer that stores half of what it is
+    given, then fails (as a full disk or a killed process leaves a file)."""
+
+    def __init__(self, monkeypatch, marker):
+        real_open = builtins.open
+
+        class HalfWriter:
+            def __init__(self, file):
+                self.file = file
+
+            def write(self, data):
+                self.file.write(data[:len(data) // 2])
+                self.file.flush()
+                raise OSError(28, 'No space left on device')
+
+            def __getattr__(self, name):
+                return getattr(self.file, name)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.file.close()
+
+        def failing_open(path, mode='r', *args, **kwargs):
+            file = real_open(path, mode, *args, **kwargs)
+            return HalfWriter(file) if 'w' in mode and marker in os.path.basename(str(path)) else file
+
+        monkeypatch.setattr(builtins, 'open', failing_open)
+
+
+def checkpoint_files(work_dir):
+    return sorted(name for name in os.listdir(work_dir) if '.pth' in name)
+
+
+def test_a_failed_save_leaves_the_previous_checkpoints_complete(synthrooms_tiny, tmp_path, monkeypatch):
+    cfg = tiny_config(synthrooms_tiny, tmp_path / 'work', max_epochs=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    work_dir = tmp_path / 'work'
+    assert checkpoint_files(work_dir) == ['best_miou_epoch_1.pth', 'epoch_1.pth']
+    before = {name: (work_dir / name).read_bytes() for name in checkpoint_files(work_dir)}
+    hook = next(hook for hook in runner.hooks if type(hook).__name__ == 'SafeCheckpointHook')
+    with monkeypatch.context() as patch:  # the saves of a second epoch: epoch_2.pth, a better best_miou_epoch_2.pth
+        DiskFull(patch, 'epoch_2')
+        runner.train_loop._epoch = 1  # during epoch 2 (0-based 1)
+        with pytest.raises(OSError, match='No space left'):
+            hook._save_checkpoint(runner)
+        runner.train_loop._epoch = 2  # validation after epoch 2
+        with pytest.raises(OSError, match='No space left'):
+            hook._save_best_checkpoint(runner, dict(miou=2.0))
+    assert checkpoint_files(work_dir) == sorted(before)  # no truncated file, no temporary file left
+    assert {name: (work_dir / name).read_bytes() for name in before} == before  # the previous best is still there
+    assert torch.load(work_dir / 'best_miou_epoch_1.pth', weights_only=False)['state_dict']
+
+    # a run resumed from epoch_1.pth knows best_miou_epoch_1.pth as its best; its next best save succeeds, and
+    # only then the previous best goes (the best save also rewrites epoch_2.pth with the new best score)
+    hook.best_ckpt_path = str(work_dir / 'best_miou_epoch_1.pth')
+    hook._save_best_checkpoint(runner, dict(miou=3.0))
+    assert checkpoint_files(work_dir) == ['best_miou_epoch_2.pth', 'epoch_1.pth', 'epoch_2.pth']
+    assert torch.load(work_dir / 'best_miou_epoch_2.pth', weights_only=False)['state_dict']
