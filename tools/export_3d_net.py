@@ -5,6 +5,7 @@ import argparse
 from mmengine.config import Config
 
 from hicl.engine.export import export_3d_net
+from hicl.engine.runtime import ConfigOptionsAction
 
 
 def main():
@@ -12,8 +13,12 @@ def main():
     parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='training checkpoint (.pth) written by tools/train.py')
     parser.add_argument('out', help='where to write the 3D-net weights (.pth)')
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     args = parser.parse_args()
-    kept, dropped = export_3d_net(Config.fromfile(args.config), args.checkpoint, args.out)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    kept, dropped = export_3d_net(cfg, args.checkpoint, args.out)
     print(f'wrote {args.out}: {kept} tensors of the 3D net; {dropped} correlation-neck tensors and the optimizer '
           'states left out')
 
