@@ -166,3 +166,6 @@ class SafeCheckpointHook(CheckpointHook):
                 state._metadata = metadata
         check_state_dict(model.state_dict(), state, source)
         check_label_set(checkpoint.get('meta'), running_dataset_classes(runner), source)
+        if not (checkpoint.get('meta') or {}).get('dataset_meta', {}).get('classes'):
+            runner.logger.warning(f'{source} records no label set (meta.dataset_meta.classes): make sure it was '
+                                  'trained on the classes of this config')
