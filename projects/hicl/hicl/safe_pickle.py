@@ -102,9 +102,6 @@ class InfoFilePickleHandler(PickleHandler):
     def load_from_fileobj(self, file, **kwargs):
         return allow_list_unpickler(INFO_FILE_GLOBALS, 'an info file')(file, **kwargs).load()
 
-    def load_from_path(self, filepath, **kwargs):
-        return load_info_file(filepath)
-
 
 def register_info_file_handler():
     """Make ``mmengine.load`` read .pkl / .pickle files with :class:`InfoFilePickleHandler` (idempotent)."""
