@@ -8,7 +8,9 @@ throughput (depth test + labelled projection) on a synthetic ScanNet-size scene 
 a third the 3D net alone (MinkUNet and SPVCNN of configs/_base_/models/spvcnn_clip.py, 10 cm voxels, intensity
 input) training on one 35k-point LiDAR sweep, a fourth MaskCLIP pseudo-labelling throughput (ViT-B-16, random
 weights, batched, 416x224 input), a fifth the over-segmentation time of a 100k-vertex mesh and a 35k-point LiDAR
-sweep. The sweep is the real nuScenes demo sweep when ../shared/data is there, else a synthetic one."""
+sweep, a sixth segment_mesh against ScanNet's C++ Segmentator on a real-sensor mesh (adjusted Rand index, and the
+time ratio when --segmentator gives the C++ tool). The sweep is the real nuScenes demo sweep when ../shared/data
+is there, else a synthetic one."""
 import os
 import argparse
 
@@ -23,6 +25,9 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
     parser.add_argument('--skip-maskclip', action='store_true', help='do not time MaskCLIP pseudo-labelling')
+    parser.add_argument('--segmentator', metavar='BIN',
+                        help="ScanNet's C++ Segmentator, built from its source, to time against segment_mesh on the "
+                             'reference mesh of ../shared/data/segmentator_reference')
     return parser.parse_args()
 
 
@@ -52,6 +57,7 @@ def main():
     print_pairing_table(benchmark_pairing())
     print_sweep_backbone_table(sweep_points(demo_sweep()), args.iters)
     print_segmentation_table(benchmark_segmentation(sweep_path=demo_sweep()))
+    print_segmentator_reference_table(args.segmentator)
     if not args.skip_maskclip:
         size, batch = (416, 224), 8
         header = f'{"MaskCLIP pseudo-labels":<36} {"input":>9} {"batch":>5} {"frames/s":>9}'
@@ -109,6 +115,28 @@ def print_segmentation_table(result):
             f'{"LiDAR sweep (segment_lidar)":<36} {result["lidar_points"]:>8,d} {result["lidar_sets"]:>6} '
             f'{result["lidar_s"]:>8.3f}']
     print('\n'.join(['', header, '-' * len(header)] + rows))
+
+
+def print_segmentator_reference_table(segmentator):
+    """segment_mesh against ScanNet's C++ Segmentator on the real-sensor reference mesh (skipped without
+    ../shared/data): partition agreement (adjusted Rand index) and times."""
+    from hicl.engine.benchmark import benchmark_segmentator_reference
+    folder = os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'data', 'segmentator_reference')
+    if not os.path.isdir(folder):
+        print(f'\n(no {folder}: the Segmentator comparison is skipped)')
+        return
+    header = (f'{"segment_mesh vs C++ Segmentator":<36} {"vertices":>8} {"sets":>5} {"C++":>5} {"ARI":>6} '
+              f'{"seg s":>6} {"+read s":>7} {"C++ s":>6} {"ratio":>6}')
+    rows = []
+    for r in benchmark_segmentator_reference(folder, segmentator):
+        total = r['seconds'] + r['read_seconds']
+        cpp = f'{r["cpp_seconds"]:>6.3f} {total / r["cpp_seconds"]:>6.2f}' if r['cpp_seconds'] else f'{"-":>6} {"-":>6}'
+        setting = f'k {r["k"]} / min {r["min_size"]}'
+        rows.append(f'{setting:<36} {r["vertices"]:>8,d} {r["sets"]:>5} '
+                    f'{r["reference_sets"]:>5} {r["ari"]:>6.4f} {r["seconds"]:>6.3f} {total:>7.3f} {cpp}')
+    print('\n'.join(['', header, '-' * len(header)] + rows))
+    print('(ratio: ours with reading the PLY over the C++ tool with reading the PLY and writing its JSON; '
+          'pass --segmentator BIN for it)')
 
 
 def print_pairing_table(result):

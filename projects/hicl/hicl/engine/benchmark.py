@@ -216,16 +216,63 @@ def benchmark_segmentation(mesh_side=317, sweep_path=None, repeats=3):
         sweep = np.fromfile(sweep_path, dtype=np.float32).reshape(-1, 5)[:, :3]
     segment_mesh(*bumpy_grid_mesh(5))
     segment_lidar(sweep[:100])
+    mesh_s, mesh_ids = median_seconds(lambda: segment_mesh(vertices, faces), repeats)
+    lidar_s, lidar_ids = median_seconds(lambda: segment_lidar(sweep), repeats)
+    return dict(mesh_s=mesh_s, mesh_vertices=len(vertices), mesh_sets=int(mesh_ids.max()) + 1, lidar_s=lidar_s,
+                lidar_points=len(sweep), lidar_sets=int(lidar_ids.max()) + 1)
 
-    def median_seconds(run):
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            ids = run()
-            times.append(time.perf_counter() - start)
-        return float(np.median(times)), int(ids.max()) + 1
 
-    mesh_s, mesh_sets = median_seconds(lambda: segment_mesh(vertices, faces))
-    lidar_s, lidar_sets = median_seconds(lambda: segment_lidar(sweep))
-    return dict(mesh_s=mesh_s, mesh_vertices=len(vertices), mesh_sets=mesh_sets, lidar_s=lidar_s,
-                lidar_points=len(sweep), lidar_sets=lidar_sets)
+def median_seconds(run, repeats):
+    """(median wall-clock seconds of ``repeats`` calls of ``run()``, the last call's result)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
+
+
+SEGMENTATOR_REFERENCE_SETTINGS = ((0.01, 20), (0.05, 50))  # (k, min_size) of the reference outputs
+
+
+def benchmark_segmentator_reference(folder, segmentator=None, repeats=3):
+    """``segment_mesh`` against ScanNet's C++ Segmentator on the real-sensor mesh of ``folder``
+    (shared/data/segmentator_reference: scene0707_00_depth0.ply and the tool's ``.<k>.segs.json`` outputs).
+
+    segmentator: path of the C++ tool built from ScanNet's source (timed here on a copy of the mesh, reading the
+    PLY and writing its JSON included), or None (no time ratio). Returns a list of dict(k, min_size, vertices,
+    sets, reference_sets, ari, seconds, read_seconds, cpp_seconds) per reference setting; seconds: segmentation
+    alone, read_seconds: reading the PLY (plyfile, memory-mapped faces), cpp_seconds None without the tool.
+    """
+    import json
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    import plyfile
+    from sklearn.metrics import adjusted_rand_score
+    from ..geometry.segmentation import segment_mesh
+    mesh_path = os.path.join(folder, 'scene0707_00_depth0.ply')
+
+    def read_mesh():
+        ply = plyfile.PlyData.read(mesh_path, known_list_len={'face': {'vertex_indices': 3}})  # memory-mapped
+        return (np.stack([ply['vertex'][axis] for axis in 'xyz'], axis=1),
+                np.asarray(ply['face']['vertex_indices']))
+
+    read_seconds, (vertices, faces) = median_seconds(read_mesh, repeats)
+    segment_mesh(vertices[:3], [[0, 1, 2]])  # compile
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        mesh_copy = shutil.copy(mesh_path, scratch)  # the tool writes its JSON next to the mesh
+        for k, min_size in SEGMENTATOR_REFERENCE_SETTINGS:
+            with open(os.path.join(folder, f'scene0707_00_depth0.{k:.6f}.segs.json')) as file:
+                reference = np.asarray(json.load(file)['segIndices'])
+            seconds, ids = median_seconds(lambda: segment_mesh(vertices, faces, k=k, min_size=min_size), repeats)
+            cpp_seconds = None
+            if segmentator:
+                cpp_seconds = median_seconds(lambda: subprocess.run(
+                    [segmentator, mesh_copy, str(k), str(min_size)], check=True, capture_output=True), repeats)[0]
+            rows.append(dict(k=k, min_size=min_size, vertices=len(vertices), sets=int(ids.max()) + 1,
+                             reference_sets=len(np.unique(reference)), ari=adjusted_rand_score(reference, ids),
+                             seconds=seconds, read_seconds=read_seconds, cpp_seconds=cpp_seconds))
+    return rows
