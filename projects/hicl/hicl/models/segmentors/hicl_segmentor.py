@@ -27,11 +27,13 @@ class HICLSegmentor(LabelFreeSegmentor):
             both, the inter-scene neck takes the intra-scene outputs (the hierarchy).
         feedback_loss: FeedbackKL config, or None.
         num_samples: M, the points sampled per scene over its geometric consistency sets.
+        sample_every_set: False (the paper's M_k = M * N_k / N) or True (one point reserved per set first; see
+            ``geometry.sampling.proportional_quotas``).
         kwargs: LabelFreeSegmentor arguments.
     """
 
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
-                 **kwargs):
+                 sample_every_set=False, **kwargs):
         super().__init__(**kwargs)
         for name, cfg in zip(NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
             # registered even when None, so a checkpoint with neck weights loads into a model without them
@@ -40,7 +42,7 @@ class HICLSegmentor(LabelFreeSegmentor):
         if self.feedback_loss is not None and not self.has_necks:
             raise ValueError('feedback_loss needs at least one correlation neck (intra_scene_neck or '
                              'inter_scene_neck) to distil from')
-        self.num_samples = num_samples
+        self.num_samples, self.sample_every_set = num_samples, sample_every_set
         self.stage = 0
 
     @property
@@ -72,8 +74,8 @@ class HICLSegmentor(LabelFreeSegmentor):
     def correlation_losses(self, voxel_features, data_samples, active):
         """Eq. 4 for each neck and Eq. 8 on the M sampled points of every scene."""
         anchors, ignore_index = self.decode_head.text_anchors, self.decode_head.ignore_index
-        voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens(data_samples, self.num_samples,
-                                                                           ignore_index)
+        voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens(
+            data_samples, self.num_samples, ignore_index, every_set=self.sample_every_set)
         net_features = voxel_features[torch.cat(voxel_idx)]
         scene_features = list(net_features.split([len(idx) for idx in voxel_idx]))
         losses = {}
@@ -89,9 +91,10 @@ class HICLSegmentor(LabelFreeSegmentor):
         return losses
 
 
-def sample_correlation_tokens(data_samples, num_samples, ignore_index):
+def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set=False):
     """The correlation tokens of a batch: M points per scene drawn over its sets (paper 3.2.2) among the points
-    with a labelled pair, and the pairs that supervise them.
+    with a labelled pair (quotas: ``every_set``, see ``geometry.sampling.proportional_quotas``), and the pairs
+    that supervise them.
 
     Reads ``point_sets`` (N,), ``pseudo_pairs`` and ``point2voxel_map`` (N,) of every data sample.
     Returns voxel_idx, a list of B (M_b,) batch-voxel indices of the sampled points; pair_token_idx (P',), the
@@ -107,7 +110,8 @@ def sample_correlation_tokens(data_samples, num_samples, ignore_index):
         labelled = pairs.label != ignore_index
         candidates = torch.zeros(len(point_sets), dtype=torch.bool, device=point_sets.device)
         candidates[pairs.point_idx[labelled]] = True
-        point_idx = sample_points_by_set(point_sets.cpu(), candidates.cpu(), num_samples).to(point_sets.device)
+        point_idx = sample_points_by_set(point_sets.cpu(), candidates.cpu(), num_samples,
+                                         every_set=every_set).to(point_sets.device)
         token_of_point = torch.full_like(point_sets, -1)
         token_of_point[point_idx] = torch.arange(len(point_idx), device=point_sets.device) + token_offset
         pair_tokens = token_of_point[pairs.point_idx]
