@@ -85,6 +85,8 @@ def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
     assert cfg.optim_wrapper.net.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
     assert baseline.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
     assert cfg.model.num_samples == 1024 and cfg.model.intra_scene_neck.transformer.get('embed_dims') is None
+    hook = cfg.custom_hooks[0]  # the paper's absolute stage epochs (3.4), as on ScanNet
+    assert (hook.type, hook.correlation_epoch, hook.feedback_epoch) == ('CorrelationStageHook', 10, 20)
     assert components(load('hicl_synthstreet')) == components(cfg)
     assert load('pseudo_labels/maskclip_nuscenes').pseudo_labels == cfg.pseudo_labels
 
