@@ -48,29 +48,48 @@ def test_narrow_transformer_starts_as_the_identity_and_keeps_the_clip_dimension(
     assert neck.transformer.project_in.out_features == 8
 
 
-def test_eq4_gradients_match_eq5_and_eq6():
-    """Eq. 4 on correlated features f^_m = f_m + sum_n w_mn v_n gives logits <f_m, T_c> + sum_n w_mn e_nc with
-    e_nc = <v_n, T_c>. With p = softmax of the logits and y the one-hot refined labels, the paper's gradients:
-    Eq. 5: dL/dw_mn = sum_c (p_mc - y_mc) e_nc;  Eq. 6: dL/de_nc = sum_m w_mn (p_mc - y_mc)
-    (L summed over the points: a high w_mn pulls e_n toward the anchor of l_m)."""
-    generator = torch.Generator().manual_seed(0)
-    num_points, dims, num_classes = 5, 6, 4
-    f = torch.randn(num_points, dims, generator=generator)
-    anchors = F.normalize(torch.randn(num_classes, dims, generator=generator), dim=1)
-    v = torch.randn(num_points, dims, generator=generator)
-    w = torch.softmax(torch.randn(num_points, num_points, generator=generator), dim=1).requires_grad_()
-    e = (v @ anchors.t()).requires_grad_()
-    labels = torch.tensor([0, 2, 2, 1, 3])
+def test_eq4_gradients_through_the_block_match_eq5_and_eq6():
+    """Eq. 4 through a real CorrelationBlock, against the paper's closed forms. With the MLP's output map zeroed
+    (f^ = f~), the logits are <f_m + b, T_c> + sum_h sum_n w^h_mn e^h_nc, where w^h are the block's attention
+    weights and e^h_nc = <u^h_n, T_c> the anchor scores of token n's contribution through head h
+    (u^h_n = W_out^h v^h_n, the output projection's head-h columns applied to the value). With p = softmax of the
+    logits and y the one-hot refined labels (L summed over the points):
+    Eq. 5: dL/de_nc = sum_m w_mn (p_mc - y_mc), reaching the values linearly: dL/dv_n;
+    Eq. 6: dL/dw_mn = sum_c (p_mc - y_mc) e_nc, reaching the queries through the softmax: dL/dq_m.
+    Both are compared with autograd through the module's own forward (its fused attention)."""
+    torch.manual_seed(0)
+    num_points, dims, num_heads, num_classes = 6, 8, 2, 4
+    head_dims = dims // num_heads
+    block = CorrelationBlock(dims, num_heads=num_heads, mlp_ratio=2.0)
+    torch.nn.init.zeros_(block.mlp[-1].weight)
+    torch.nn.init.zeros_(block.mlp[-1].bias)
+    tokens = torch.randn(num_points, dims)
+    anchors = F.normalize(torch.randn(num_classes, dims), dim=1)
+    labels = torch.tensor([0, 2, 2, 1, 3, 0])
+    captured = {}
 
-    logits = text_anchor_logits(f, anchors) + w @ e
-    assert torch.allclose(logits, text_anchor_logits(f + w.detach() @ v, anchors), atol=1e-5)
-    loss = cross_modal_ce_loss(logits, labels) * num_points  # the function averages over points; Eq. 4 sums
-    loss.backward()
+    def keep_qkv(module, inputs, output):
+        output.retain_grad()
+        captured['qkv'] = output
 
-    residual = torch.softmax(logits.detach(), dim=1) - F.one_hot(labels, num_classes).float()  # p - y
-    eq5 = residual @ e.detach().t()  # (m, n): sum_c (p_mc - y_mc) e_nc
-    eq6 = w.detach().t() @ residual  # (n, c): sum_m w_mn (p_mc - y_mc)
-    assert torch.allclose(w.grad, eq5, atol=1e-5)
-    assert torch.allclose(e.grad, eq6, atol=1e-5)
-    # the pull: the gradient step on e_{n, l_m} raises the anchor score of the point's label for a correlated n
-    assert float(e.grad[1, 2]) < 0
+    hook = block.qkv.register_forward_hook(keep_qkv)
+    logits = text_anchor_logits(block(tokens), anchors)
+    hook.remove()
+    (cross_modal_ce_loss(logits, labels) * num_points).backward()  # the function averages; Eq. 4 sums
+    q_grad, _, v_grad = captured['qkv'].grad.unflatten(-1, (3, num_heads, head_dims)).unbind(1)  # (T, H, d)
+
+    with torch.no_grad():
+        w = block.attention_weights(tokens)  # (H, T, T) w^h_mn
+        q, k, v = block._heads(tokens)  # (H, T, d)
+        out_columns = block.attn_out.weight.unflatten(1, (num_heads, head_dims))  # (D, H, d): W_out^h
+        e = torch.einsum('ohj,hnj->hno', out_columns, v) @ anchors.t()  # (H, T, C) e^h_nc = <u^h_n, T_c>
+        assert torch.allclose(logits, text_anchor_logits(tokens + block.attn_out.bias, anchors)
+                              + torch.einsum('hmn,hnc->mc', w, e), atol=1e-5)
+        residual = torch.softmax(logits, dim=1) - F.one_hot(labels, num_classes).float()  # p - y
+        eq5 = torch.einsum('hmn,mc->hnc', w, residual)  # dL/de^h_nc
+        eq6 = torch.einsum('mc,hnc->hmn', residual, e)  # dL/dw^h_mn
+        expected_v_grad = torch.einsum('hnc,co,ohj->hnj', eq5, anchors, out_columns)  # e = <W_out^h v, T>
+        score_grad = w * (eq6 - (w * eq6).sum(-1, keepdim=True))  # w = softmax(s), s = q k^T / sqrt(d)
+        expected_q_grad = score_grad @ k / head_dims ** 0.5
+    assert torch.allclose(v_grad.transpose(0, 1), expected_v_grad, atol=1e-5)
+    assert torch.allclose(q_grad.transpose(0, 1), expected_q_grad, atol=1e-5)
