@@ -1,6 +1,7 @@
 """MaskCLIP labeller: the dense value path against a step-by-step reference, position-embedding resizing,
 frozen tower, prompt denoising, and labelling a tiny dataset into the cache."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -111,7 +112,7 @@ def test_prompt_denoising_drops_classes_that_never_win_clearly():
     logits[0, 1, 0, 1] = 0.001
     denoised = prompt_denoise(logits)
     assert torch.equal(denoised[0, 0], logits[0, 0])
-    assert torch.isinf(denoised[0, 1:]).all()
+    assert (denoised[0, 1:] == -100).all()  # MaskCLIP's value for a dropped class
     assert torch.equal(denoised[1], logits[1])  # image 1: no class clears 0.5, so all are kept
 
 
@@ -153,18 +154,22 @@ def test_labeller_names_the_missing_anchors_file(tmp_path):
         MaskCLIPLabeller(str(tmp_path / 'missing.npz'))
 
 
-def test_key_smoothing_averages_logits_within_groups_of_similar_keys():
+def test_key_smoothing_as_maskclip_computes_it():
     from hicl.pseudo_labels.maskclip import key_smoothing
-    # 1 x 4 tokens: tokens 0, 1 share key direction e0, tokens 2, 3 share e1 (cosine 0 across groups)
-    keys = torch.tensor([[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 1.0]]).reshape(1, 2, 1, 4)
-    logits = torch.tensor([[1.0, 3.0, 5.0, 9.0], [0.0, 0.0, 2.0, 0.0]]).reshape(1, 2, 1, 4)
-    smoothed = key_smoothing(logits, keys, threshold=0.5)
-    expected = torch.tensor([[2.0, 2.0, 7.0, 7.0], [0.0, 0.0, 1.0, 1.0]]).reshape(1, 2, 1, 4)
-    assert torch.allclose(smoothed, expected)
-    # mutually orthogonal keys: every token keeps its own logits
-    assert torch.allclose(key_smoothing(logits, torch.eye(4).reshape(1, 4, 1, 4), threshold=0.5), logits)
-    with pytest.raises(ValueError, match='threshold must be in'):
-        key_smoothing(logits, keys, threshold=1.5)
+    # 1 x 3 tokens, 2 classes. p = softmax(100 * logits): token 0 [e^5, 1] / (e^5 + 1) and token 2
+    # [1, e^3] / (1 + e^3) are sure (top > 0.9); token 1 [0.5, 0.5] is not.
+    logits = torch.tensor([[0.05, 0.0, 0.0], [0.0, 0.0, 0.03]]).reshape(1, 2, 1, 3)
+    # keys (1, 0), (1, 1), (0, 1), normalised as MaskCLIP does: each channel over the 3 positions -> rows
+    # (1, 0) / sqrt 2, (1, 1) / sqrt 2, (0, 1) / sqrt 2; affinity row of token 1: [0.5, 1.0, 0.5] (not
+    # thresholded, not row-normalised)
+    keys = torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]).reshape(1, 2, 1, 3)
+    p0 = torch.tensor([math.exp(5), 1.0]) / (math.exp(5) + 1)
+    p1 = torch.tensor([0.5, 0.5])
+    p2 = torch.tensor([1.0, math.exp(3)]) / (1 + math.exp(3))
+    expected = torch.stack([p0, 0.5 * p0 + p1 + 0.5 * p2, p2], dim=1).reshape(1, 2, 1, 3)  # only token 1 votes
+    assert torch.allclose(key_smoothing(logits, keys, threshold=0.9), expected, atol=1e-6)
+    # a threshold below every top probability changes nothing but the softmax
+    assert torch.allclose(key_smoothing(logits, keys, threshold=0.4), torch.softmax(100 * logits, dim=1))
 
 
 def test_last_block_keys_come_from_the_key_projection():
@@ -176,3 +181,11 @@ def test_last_block_keys_come_from_the_key_projection():
     features, keys = dense(images, return_keys=True)
     assert features.shape == (1, 512, 2, 3) and keys.shape == (1, 768, 2, 3)
     assert torch.equal(features, dense(images))
+    # the keys MaskCLIP smooths with: out_proj(W_k ln_1(x) + b_k) of the last block's input tokens
+    block, width = visual.transformer.resblocks[-1], 768
+    with torch.no_grad():
+        tokens = dense.run_blocks(dense.embed((images - dense.mean) / dense.std), visual.transformer.resblocks[:-1])
+        raw_keys = F.linear(block.ln_1(tokens[:, 1:]), block.attn.in_proj_weight[width:2 * width],
+                            block.attn.in_proj_bias[width:2 * width])
+        expected = block.attn.out_proj(raw_keys).transpose(1, 2).reshape(1, width, 2, 3)
+    assert torch.allclose(keys, expected, atol=1e-5)

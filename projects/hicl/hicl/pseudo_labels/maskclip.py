@@ -7,9 +7,8 @@ projection. Each patch token then carries a D-dim feature in the text-embedding 
 anchor with the largest cosine similarity. Images are CLIP mean/std normalised (the prior code's omission) and
 the patch-grid position embeddings are bicubically resized to the input's patch grid.
 
-MaskCLIP's two optional refinements are here, off by default: prompt denoising (:func:`prompt_denoise`) and key
-smoothing (:func:`key_smoothing`: token logits averaged over tokens whose last-block keys are similar; the
-thresholded, row-normalised cosine affinity is this project's reading of MaskCLIP's description).
+MaskCLIP's two optional refinements are here, off by default, applied in MaskCLIP's order: prompt denoising
+(:func:`prompt_denoise`), then key smoothing (:func:`key_smoothing`, as MaskCLIP's code computes it).
 """
 import functools
 
@@ -58,26 +57,28 @@ def candidate_classes(logits, threshold=0.5, temperature=100.0):
 
 
 def prompt_denoise(logits, threshold=0.5, temperature=100.0):
-    """(B, C, h, w) logits with the classes dropped by ``candidate_classes`` set to -inf."""
+    """(B, C, h, w) logits with the classes dropped by ``candidate_classes`` set to -100, as MaskCLIP does (finite,
+    so upsampling stays defined; after softmax(100 * logits) their probability is 0)."""
     keep = candidate_classes(logits, threshold, temperature)
-    return logits.masked_fill(~keep[:, :, None, None], float('-inf'))
+    return logits.masked_fill(~keep[:, :, None, None], -100.0)
 
 
-def key_smoothing(logits, keys, threshold=0.5):
-    """MaskCLIP key smoothing: each token's logits become the average of the logits of the tokens whose
-    last-block keys are similar to its own.
+def key_smoothing(logits, keys, threshold=0.5, temperature=100.0):
+    """MaskCLIP key smoothing, as its code computes it: (B, C, h, w) token logits -> (B, C, h, w) class
+    probabilities.
 
-    logits: (B, C, h, w); keys: (B, K, h, w). Weights w_ij = cos(k_i, k_j) where that is >= ``threshold``, else 0,
-    normalised over j (a token's own weight is 1, so every row has one). Returns (B, C, h, w).
+    p = softmax(temperature * logits) over the classes; the keys (B, K, h, w) of the last block, passed through its
+    attention output projection (:meth:`MaskCLIPDenseFeatures.keys`), are L2-normalised as MaskCLIP does
+    (``F.normalize(k, p=2)`` on (B, N, K) keys: along its default dim 1, i.e. each key channel over the N token
+    positions); the affinity A = k k^T (B, N, N) is used as it is (no threshold, no row normalisation); tokens
+    whose largest probability is below ``threshold`` take the rows of A p, the others keep p.
     """
-    if not -1.0 < threshold < 1.0:
-        raise ValueError(f'key smoothing threshold must be in (-1, 1), got {threshold}')
-    unit_keys = F.normalize(keys.flatten(2), dim=1)  # (B, K, N)
-    affinity = unit_keys.transpose(1, 2) @ unit_keys  # (B, N, N)
-    weights = affinity * (affinity >= threshold)
-    weights = weights / weights.sum(dim=2, keepdim=True)
-    flat = logits.flatten(2)  # (B, C, N)
-    return (flat @ weights.transpose(1, 2)).reshape(logits.shape)
+    probabilities = (temperature * logits).softmax(dim=1).flatten(2).transpose(1, 2)  # (B, N, C)
+    unit_keys = F.normalize(keys.flatten(2).transpose(1, 2), p=2, dim=1)  # (B, N, K), over the positions
+    voted = (unit_keys @ unit_keys.transpose(1, 2)) @ probabilities  # (B, N, C)
+    unsure = probabilities.amax(dim=2, keepdim=True) < threshold
+    smoothed = torch.where(unsure, voted, probabilities)
+    return smoothed.transpose(1, 2).reshape(logits.shape)
 
 
 class MaskCLIPDenseFeatures(nn.Module):
@@ -156,11 +157,14 @@ class MaskCLIPDenseFeatures(nn.Module):
 
     @staticmethod
     def keys(block, tokens):
-        """(B, L, K) keys of ``block``'s attention for (B, L, W) input tokens (used by key smoothing)."""
-        width = block.attn.embed_dim
-        bias = block.attn.in_proj_bias
-        return F.linear(block.ln_1(tokens), block.attn.in_proj_weight[width:2 * width],
+        """(B, L, W) keys of ``block``'s attention for (B, L, W) input tokens, passed through its attention output
+        projection as MaskCLIP's key smoothing takes them: out_proj(W_k ln_1(x) + b_k)."""
+        attn = block.attn
+        width = attn.embed_dim
+        bias = attn.in_proj_bias
+        keys = F.linear(block.ln_1(tokens), attn.in_proj_weight[width:2 * width],
                         None if bias is None else bias[width:2 * width])
+        return attn.out_proj(keys)
 
     @staticmethod
     def value_path(block, tokens):
@@ -224,7 +228,7 @@ class MaskCLIPLabeller:
     model / pretrained: open_clip model name and weights (tag or local file; None / 'none': random weights);
     input_size: (W, H) network input in pixels, multiples of the patch size: every frame is resized to it;
     prompt_denoising: MaskCLIP's prompt denoising (off by default, as in MaskCLIP); key_smoothing: None (off, the
-    default) or the cosine threshold of :func:`key_smoothing`; device, batch_size: where and
+    default) or the probability threshold of :func:`key_smoothing`; device, batch_size: where and
     how many frames per forward pass (they do not change the labels, so the manifest leaves them out).
     """
     required_inputs = ('color',)
@@ -262,22 +266,26 @@ class MaskCLIPLabeller:
         themselves are recorded by their hash)."""
         return dict(type=type(self).__name__, **self.params)
 
-    def logits(self, colors):
-        """List of B (H, W, 3) uint8 RGB frames -> (B, C, h, w) token logits at the network input's patch grid."""
+    def token_scores(self, colors):
+        """List of B (H, W, 3) uint8 RGB frames -> (B, C, h, w) class scores at the network input's patch grid:
+        the cosine logits, then MaskCLIP's refinements in its order where enabled: prompt denoising (dropped
+        classes at -inf), key smoothing (which turns the scores into probabilities)."""
         images = torch.stack([color_to_tensor(color, self.input_size) for color in colors]).to(self.device)
-        if self.params['key_smoothing'] is None:
-            return dense_logits(self.dense_features(images), self.anchors)
-        features, keys = self.dense_features(images, return_keys=True)
-        return key_smoothing(dense_logits(features, self.anchors), keys, self.params['key_smoothing'])
-
-    def labels_from_logits(self, logits, label_size):
-        """(B, C, h, w) token logits -> (B, H, W) uint8 class ids at label_size = (W, H): bilinear upsampling of
-        the logits, prompt denoising if enabled, argmax."""
-        upsampled = F.interpolate(logits, size=(label_size[1], label_size[0]), mode='bilinear',
-                                  align_corners=False)
+        smoothing = self.params['key_smoothing']
+        if smoothing is None:
+            features, keys = self.dense_features(images), None
+        else:
+            features, keys = self.dense_features(images, return_keys=True)
+        scores = dense_logits(features, self.anchors)
         if self.params['prompt_denoising']:
-            keep = candidate_classes(logits)
-            upsampled = upsampled.masked_fill(~keep[:, :, None, None], float('-inf'))
+            scores = prompt_denoise(scores)
+        return scores if keys is None else key_smoothing(scores, keys, smoothing)
+
+    @staticmethod
+    def labels_from_scores(scores, label_size):
+        """(B, C, h, w) token scores -> (B, H, W) uint8 class ids at label_size = (W, H): bilinear upsampling,
+        argmax."""
+        upsampled = F.interpolate(scores, size=(label_size[1], label_size[0]), mode='bilinear', align_corners=False)
         return upsampled.argmax(dim=1).to(torch.uint8).cpu().numpy()
 
     def label_batch(self, label_size, color):
@@ -286,7 +294,7 @@ class MaskCLIPLabeller:
         labels = []
         for start in range(0, len(color), self.batch_size):
             chunk = color[start:start + self.batch_size]
-            labels.extend(self.labels_from_logits(self.logits(chunk), label_size))
+            labels.extend(self.labels_from_scores(self.token_scores(chunk), label_size))
         return labels
 
     def label(self, scene_id, frame_id, color, label_size):
