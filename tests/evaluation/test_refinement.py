@@ -26,3 +26,28 @@ def test_refined_3d_pseudo_labels_beat_the_raw_ones(synthrooms_tiny, capsys):
     assert result['set_purity'] > 0.95  # SynthRooms mesh sets never cross objects
     assert result['refined_miou'] > result['raw_miou'] + 0.03
     assert result['refined_pair_acc'] > result['raw_pair_acc'] and result['changed'] > 0
+
+
+def test_predictions_are_scored_on_the_same_points_as_the_pseudo_labels(synthrooms_tiny):
+    import numpy as np
+    import pytest
+    from hicl.label_sets import SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
+    init_default_scope('mmdet3d')
+    dataset = LabelFreeScanNetDataset(data_root=str(synthrooms_tiny), ann_file='hicl_infos_train.pkl', pipeline=[],
+                                      data_prefix=dict(pts='points', pts_semantic_mask='semantic_mask',
+                                                       pseudo_labels='pseudo_labels/exact'))
+    train_pipeline = Config.fromfile(str(REPO / 'configs/ablation/exp2_set_voting.py')).train_pipeline
+    truth = {}
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        raw = np.fromfile(info['pts_semantic_mask_path'], dtype=np.int64)
+        truth[info['scene_id']] = map_raw_labels(raw, SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
+    exact = evaluate_refinement(dataset, train_pipeline, 4, 20, predictions=truth)
+    assert exact['prediction_miou_seen'] == exact['prediction_miou_all'] == 1.0
+    assert 0 < exact['seen_share'] < 1  # 4 small views do not see every vertex
+    always_wrong = {scene: np.where(labels == 0, 1, 0) for scene, labels in truth.items()}
+    scored = evaluate_refinement(dataset, train_pipeline, 4, 20, predictions=always_wrong)
+    assert scored['prediction_miou_seen'] == scored['prediction_miou_all'] == 0.0
+    with pytest.raises(ValueError, match='predictions for'):
+        evaluate_refinement(dataset, train_pipeline, 4, 20,
+                            predictions={scene: labels[:-1] for scene, labels in truth.items()})

@@ -72,13 +72,18 @@ def miou_of(hist):
         return float(np.nanmean(per_class_iou(hist)))
 
 
-def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progress=None):
+def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progress=None, predictions=None):
     """Over every scene of ``dataset``: the 3D pseudo-labels (per-point majority of its pair labels; points
     without pairs are not evaluated) before and after SetVotingRefiner, against the true labels.
 
-    Returns dict(raw_miou, refined_miou, raw_pair_acc, refined_pair_acc, set_purity, num_sets, changed).
+    predictions: optional {scene_id: (N,) predicted class ids of all the scene's points} (tools/test.py
+    --save-preds), scored on the same vertices as the pseudo-labels (the seen ones) and on all vertices.
+    Returns dict(raw_miou, refined_miou, raw_pair_acc, refined_pair_acc, set_purity, num_sets, changed,
+    seen_share: the share of the labelled vertices that have a pair) plus, with predictions,
+    prediction_miou_seen and prediction_miou_all.
     """
     gts, raws, refineds, purities, num_sets, changed = [], [], [], [], [], 0
+    predicted_seen, all_truth, predicted_all, labelled_count = [], [], [], 0
     hits = np.zeros(2)
     pair_count = 0
     for index in range(len(dataset)):
@@ -89,6 +94,12 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         refined = majority_per_point(results['pair_point_idx'], results['pair_label'], n, num_classes)
         seen = (raw < num_classes) & (truth != SCANNET20_IGNORE_INDEX)
         gts.append(truth[seen]), raws.append(raw[seen]), refineds.append(refined[seen])
+        labelled_count += int((truth != SCANNET20_IGNORE_INDEX).sum())
+        if predictions is not None:
+            predicted = np.asarray(predictions[results['scene_id']])
+            if len(predicted) != n:
+                raise ValueError(f'scene {results["scene_id"]}: {len(predicted)} predictions for {n} points')
+            predicted_seen.append(predicted[seen]), all_truth.append(truth), predicted_all.append(predicted)
         raw_hits, refined_hits, count = pair_hits(results, truth)
         hits += [raw_hits, refined_hits]
         pair_count += count
@@ -98,7 +109,14 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         changed += int(results['set_voting_changed'])
         if progress is not None:
             progress()
-    return dict(raw_miou=miou_of(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
-                refined_miou=miou_of(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
-                raw_pair_acc=float(hits[0] / pair_count), refined_pair_acc=float(hits[1] / pair_count),
-                set_purity=float(np.mean(purities)), num_sets=float(np.mean(num_sets)), changed=changed)
+    result = dict(raw_miou=miou_of(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
+                  refined_miou=miou_of(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
+                  raw_pair_acc=float(hits[0] / pair_count), refined_pair_acc=float(hits[1] / pair_count),
+                  set_purity=float(np.mean(purities)), num_sets=float(np.mean(num_sets)), changed=changed,
+                  seen_share=sum(len(g) for g in gts) / labelled_count)
+    if predictions is not None:
+        result.update(
+            prediction_miou_seen=miou_of(confusion_matrix(gts, predicted_seen, num_classes, SCANNET20_IGNORE_INDEX)),
+            prediction_miou_all=miou_of(confusion_matrix(all_truth, predicted_all, num_classes,
+                                                         SCANNET20_IGNORE_INDEX)))
+    return result
