@@ -2,7 +2,9 @@
 [--splits train val].
 
 Reads ``pseudo_labels = dict(labeller=dict(type=..., ...), cache_root=..., label_size=(W, H))`` (optional
-``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids) from the config, labels every
+``raw_ids``: raw label-image ids of the classes, default the ScanNet-20 NYU40 ids; ``label_map_file``: ScanNet's
+scannetv2-labels.combined.tsv when the 2D label images hold ScanNet category ids, as real ScanNet's do) from the
+config, labels every
 frame (ScanNet layout) or camera image (nuScenes) of the datasets of ``<split>_dataloader`` (a config without
 them: of <data_root>/hicl_infos_<split>.pkl) and prints the 2D mIoU against the true 2D labels where the frames
 have them. Resumes: frames already in the cache are kept.
@@ -44,7 +46,8 @@ def main():
         scenes, image_root = load_scene_infos(cfg.data_root, args.splits), cfg.data_root
     result = label_dataset(scenes, image_root, labeller, settings.cache_root, settings.label_size,
                            overwrite=args.overwrite,
-                           raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS))
+                           raw_ids=settings.get('raw_ids', SCANNET20_NYU40_IDS),
+                           label_map_file=settings.get('label_map_file'))
     print(format_report(result, labeller.class_names))
 
 

@@ -290,6 +290,13 @@ def test_an_empty_split_file_is_refused(dataset, tmp_path, layout):
         convert(dataset[0], tmp_path / 'out')
 
 
+def test_scannets_label_table_is_copied_next_to_the_infos(dataset, tmp_path):
+    root, _ = dataset
+    (root / 'scannetv2-labels.combined.tsv').write_text('id\tnyu40id\n2\t5\n')
+    convert(root, tmp_path / 'out')
+    assert (tmp_path / 'out' / 'scannetv2-labels.combined.tsv').read_text() == 'id\tnyu40id\n2\t5\n'
+
+
 def test_max_frames_below_one_is_refused(dataset, tmp_path):
     with pytest.raises(ValueError, match='max_frames must be >= 1'):
         convert(dataset[0], tmp_path / 'out', max_frames=0)

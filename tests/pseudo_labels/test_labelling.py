@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
+from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES, SCANNET20_NYU40_IDS, image_label_lut
 from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
 from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, read_frame_input,
                                           manifest_for, resize_nearest)
@@ -56,10 +56,42 @@ def test_resize_nearest_samples_pixel_centres():
     assert np.array_equal(resize_nearest(image, (4, 3)), image[1::2, 1::2])
 
 
+# A hand-made excerpt of ScanNet's scannetv2-labels.combined.tsv: category id -> NYU40 id (the real table's rows
+# for these categories; lamp's NYU40 class 35 is not a benchmark class, "otherprop" rows have no number here).
+LABEL_MAP_TSV = ('id\traw_category\tcategory\tcount\tnyu40id\n1\twall\twall\t8277\t1\n2\tchair\tchair\t4646\t5\n'
+                 '3\tbook\tbook\t1678\t23\n13\tfloor\tfloor\t1\t2\n144\tlamp\tlamp\t100\t35\n'
+                 '500\tunknown\tunknown\t1\t\n')
+
+
+def test_scannet_label_filt_category_ids_map_through_the_tsv(tmp_path):
+    (tmp_path / 'scannetv2-labels.combined.tsv').write_text(LABEL_MAP_TSV)
+    category = np.array([[1, 2, 13], [3, 144, 0]], np.uint16)  # wall, chair, floor / book, lamp, unannotated
+    Image.fromarray(category).save(tmp_path / 'label.png')
+    lut = image_label_lut(SCANNET20_NYU40_IDS, tmp_path / 'scannetv2-labels.combined.tsv')
+    truth = read_frame_input('true_labels', tmp_path / 'label.png', (3, 2), lut)
+    chair = SCANNET20_CLASSES.index('chair')
+    assert truth.tolist() == [[0, chair, 1], [IMAGE_IGNORE] * 3]
+    # read as NYU40 ids (what the labelling did before): the chair (category 2) would become floor (NYU40 2)
+    as_nyu40 = read_frame_input('true_labels', tmp_path / 'label.png', (3, 2),
+                                image_label_lut(SCANNET20_NYU40_IDS))
+    assert as_nyu40[0, 1] == SCANNET20_CLASSES.index('floor')
+
+
+def test_the_real_scannet_label_table_maps_chair_to_chair(shared_data):
+    lut = image_label_lut(SCANNET20_NYU40_IDS, shared_data / 'scannetv2-labels.combined.tsv')
+    assert lut[2] == SCANNET20_CLASSES.index('chair') and lut[1] == SCANNET20_CLASSES.index('wall')
+
+
+def test_a_table_without_the_columns_is_named(tmp_path):
+    (tmp_path / 'labels.tsv').write_text('a\tb\n1\t2\n')
+    with pytest.raises(ValueError, match='labels.tsv is not ScanNet.s scannetv2-labels.combined.tsv'):
+        image_label_lut(SCANNET20_NYU40_IDS, tmp_path / 'labels.tsv')
+
+
 def test_true_labels_are_mapped_to_train_ids_with_255_for_other_classes(tmp_path):
     labels, _ = raw_frame(0)
     Image.fromarray(labels).save(tmp_path / 'label.png')
-    truth = read_frame_input('true_labels', tmp_path / 'label.png', LABEL_SIZE, (1, 2, 3, 4, 5))
+    truth = read_frame_input('true_labels', tmp_path / 'label.png', LABEL_SIZE, image_label_lut((1, 2, 3, 4, 5)))
     assert truth.shape == (24, 32) and truth.dtype == np.uint8
     assert set(np.unique(truth)) == {0, 1, 4, IMAGE_IGNORE}
 
@@ -78,7 +110,7 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
     confusion = 0
     for scene in infos:
         for frame in scene['frames']:
-            labels, instances = (read_frame_input(name, tmp_path / frame[key], LABEL_SIZE, (1, 2, 3, 4, 5))
+            labels, instances = (read_frame_input(name, tmp_path / frame[key], LABEL_SIZE, image_label_lut((1, 2, 3, 4, 5)))
                                  for name, key in (('true_labels', 'label_path'), ('instances', 'instance_path')))
             cached = cache.read(scene['scene_id'], frame['frame_id'])
             assert np.array_equal(cached, labeller.label(scene['scene_id'], frame['frame_id'], labels, instances))

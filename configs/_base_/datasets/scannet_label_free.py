@@ -57,4 +57,6 @@ pseudo_labels = dict(
     labeller=dict(type='MaskCLIPLabeller', anchors_file=data_root + 'text_anchors.npz', model='ViT-B-16',
                   pretrained='openai', input_size=(448, 336)),
     cache_root=data_root + pseudo_label_dir,
-    label_size=(320, 240))
+    label_size=(320, 240),
+    # real ScanNet's label-filt images hold ScanNet category ids: the converter copies ScanNet's table here
+    label_map_file=data_root + 'scannetv2-labels.combined.tsv')

@@ -9,4 +9,5 @@ train_dataloader = dict(batch_size=4, num_workers=2,
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, data_prefix=data_prefix))
 test_dataloader = val_dataloader
 pseudo_labels = dict(labeller=dict(_delete_=True, type='SimulatedVLMLabeller', seed=0),
-                     cache_root=data_root + pseudo_label_dir, label_size=(320, 240))
+                     cache_root=data_root + pseudo_label_dir, label_size=(320, 240),
+                     label_map_file=None)  # SynthRooms' label-filt images hold NYU40 ids

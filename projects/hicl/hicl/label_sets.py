@@ -9,9 +9,14 @@ Each ``LABEL_SETS`` entry holds ``classes``, ``ignore_index``, ``palette`` and t
 and ``raw_to_train`` (lookup table: entry r is the train id of raw id r; always present). ScanNet-20 has both;
 nuScenes-16 merges several lidarseg classes into one (adult/child/... -> pedestrian), so only the table.
 """
+import csv
+
 import numpy as np
 
 IMAGE_IGNORE = 255
+# ScanNet's table of its raw categories (shipped at the root of the ScanNet download): the ``id`` column is what
+# the 2D label-filt images hold, ``nyu40id`` the NYU40 class of each id.
+SCANNET_LABEL_MAP_FILE = 'scannetv2-labels.combined.tsv'
 
 SCANNET20_CLASSES = (
     'wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf',
@@ -76,6 +81,35 @@ def raw_to_train_lut(raw_ids, ignore_index, max_raw_id=None):
     size = (max(raw_ids) if max_raw_id is None else max_raw_id) + 1
     lut = np.full(size, ignore_index, dtype=np.int64)
     lut[np.asarray(raw_ids)] = np.arange(len(raw_ids))
+    return lut
+
+
+def read_scannet_label_map(path):
+    """{ScanNet category id: NYU40 id} from ``scannetv2-labels.combined.tsv`` (columns ``id`` and ``nyu40id``);
+    rows without a NYU40 id are left out. ValueError naming the file when the columns are missing."""
+    with open(path, newline='') as file:
+        rows = list(csv.DictReader(file, delimiter='\t'))
+    if not rows or not {'id', 'nyu40id'} <= set(rows[0]):
+        raise ValueError(f'{path} is not ScanNet\'s {SCANNET_LABEL_MAP_FILE}: it needs the columns id and nyu40id')
+    return {int(row['id']): int(row['nyu40id']) for row in rows if row['nyu40id'].strip()}
+
+
+def image_label_lut(raw_ids, label_map_file=None, ignore_index=IMAGE_IGNORE):
+    """(R,) int64 train id of every raw id a 2D label image holds (``ignore_index`` for the others).
+
+    raw_ids: the raw ids of classes 0..C-1 (NYU40 ids for ScanNet-20). label_map_file: None when the images hold
+    those ids themselves (SynthRooms writes NYU40 ids), or ScanNet's ``scannetv2-labels.combined.tsv`` when they
+    hold ScanNet category ids, as real ScanNet's label-filt images do (chair: 2 in label-filt, 5 in NYU40): the
+    ids then map category id -> NYU40 id (:func:`read_scannet_label_map`) -> class.
+    """
+    class_lut = raw_to_train_lut(raw_ids, ignore_index)
+    if label_map_file is None:
+        return class_lut
+    to_nyu40 = read_scannet_label_map(label_map_file)
+    lut = np.full(max(to_nyu40) + 1, ignore_index, dtype=np.int64)
+    for category, nyu40 in to_nyu40.items():
+        if 0 <= nyu40 < len(class_lut):
+            lut[category] = class_lut[nyu40]
     return lut
 
 

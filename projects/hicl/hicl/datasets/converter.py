@@ -22,7 +22,7 @@ import numpy as np
 
 from hicl.fileio import atomic_write
 from hicl.parallel import progress_map
-from hicl.label_sets import get_label_set
+from hicl.label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
 from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, SEGS_JSON_SUFFIX, compute_point_sets
 from hicl.datasets.scannet_raw import (
     DEFAULT_DEPTH_SCALE, LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError,
@@ -279,6 +279,16 @@ def write_info(path, entries, dataset_name, label_set):
     atomic_write(path, lambda file: pickle.dump(info, file, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def copy_label_map(root, out):
+    """Copy ScanNet's ``scannetv2-labels.combined.tsv`` (the label-filt ids' table) from ``root`` into ``out``,
+    where configs read it (``pseudo_labels.label_map_file``); nothing when ``root`` has none (SynthRooms)."""
+    source = os.path.join(root, SCANNET_LABEL_MAP_FILE)
+    if os.path.isfile(source):
+        with open(source, 'rb') as file:
+            table = file.read()
+        atomic_write(os.path.join(out, SCANNET_LABEL_MAP_FILE), lambda target: target.write(table))
+
+
 def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=None, frame_step=1,
                     max_frames=None, label_set='scannet20', overwrite=False, progress=True, dataset_name='ScanNet',
                     sets=None):
@@ -302,6 +312,7 @@ def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=N
     work = functools.partial(process_scene, out=out, frame_step=frame_step, max_frames=max_frames,
                              overwrite=overwrite, sets=sets)
     results = run_jobs(jobs, work, workers, progress)
+    copy_label_map(root, out)
     infos = {}
     for split, scene_ids in scenes_by_split.items():
         infos[split] = os.path.join(out, f'hicl_infos_{split}.pkl')

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from hicl.label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, map_raw_labels
+from hicl.label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map_with_lut
 from hicl.safe_pickle import load_info_file
 from .cache import PseudoLabelCache, make_manifest
 from .metrics import confusion_matrix, iou_per_class, mean_iou
@@ -47,16 +47,17 @@ def resize_nearest(image, size):
     return image[rows[:, None], cols[None, :]]
 
 
-def read_frame_input(name, path, label_size, raw_ids):
+def read_frame_input(name, path, label_size, label_lut):
     """One labeller input: 'color' as (H, W, 3) uint8 RGB at the image's own size; resized (nearest) to
-    label_size = (w, h): 'true_labels' as (h, w) uint8 train ids (raw ids not in ``raw_ids`` -> 255),
+    label_size = (w, h): 'true_labels' as (h, w) uint8 train ids (through ``label_lut``, the train id of every raw
+    id, :func:`hicl.label_sets.image_label_lut`; others -> 255),
     'instances' as (h, w) int64 instance ids."""
     with Image.open(path) as image:
         if name == 'color':
             return np.asarray(image.convert('RGB'))
         raw = resize_nearest(np.asarray(image), label_size)
     if name == 'true_labels':
-        return map_raw_labels(raw, raw_ids, IMAGE_IGNORE).astype(np.uint8)
+        return map_with_lut(raw, label_lut, IMAGE_IGNORE).astype(np.uint8)
     return raw.astype(np.int64)
 
 
@@ -69,17 +70,18 @@ def frame_input_path(name, scene_id, frame, data_root, labeller_name):
     return os.path.join(data_root, frame[key])
 
 
-def read_frame_inputs(labeller, scene_id, frame, data_root, label_size, raw_ids):
+def read_frame_inputs(labeller, scene_id, frame, data_root, label_size, label_lut):
     """The inputs ``labeller.required_inputs`` of one frame info, as a dict (see ``read_frame_input``)."""
     name = type(labeller).__name__
-    return {key: read_frame_input(key, frame_input_path(key, scene_id, frame, data_root, name), label_size, raw_ids)
+    return {key: read_frame_input(key, frame_input_path(key, scene_id, frame, data_root, name), label_size,
+                                  label_lut)
             for key in labeller.required_inputs}
 
 
-def label_frames(labeller, frames, data_root, label_size, raw_ids):
+def label_frames(labeller, frames, data_root, label_size, label_lut):
     """Run ``labeller`` on (scene_id, frame info) pairs, in one ``label_batch`` call when the labeller offers
     it, frame by frame otherwise. Returns the frames' inputs (list of dicts) and (h, w) uint8 label images."""
-    inputs = [read_frame_inputs(labeller, scene_id, frame, data_root, label_size, raw_ids)
+    inputs = [read_frame_inputs(labeller, scene_id, frame, data_root, label_size, label_lut)
               for scene_id, frame in frames]
     if hasattr(labeller, 'label_batch'):
         labels = labeller.label_batch(label_size, **{key: [frame_inputs[key] for frame_inputs in inputs]
@@ -108,14 +110,17 @@ def manifest_for(labeller, label_size):
 
 
 def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LABEL_SIZE, overwrite=False,
-                  progress=True, raw_ids=SCANNET20_NYU40_IDS):
+                  progress=True, raw_ids=SCANNET20_NYU40_IDS, label_map_file=None):
     """Write the pseudo-label image of every frame of ``infos`` (scene info dicts) to the cache at cache_root.
 
-    label_size: (w, h) of the label images; raw_ids: raw label-image ids (NYU40) of classes 0..C-1, used to read
-    true labels. Resumable: frames already cached are kept (and evaluated). Returns dict(frames, written,
+    label_size: (w, h) of the label images; raw_ids, label_map_file: how the true 2D label images' ids map to
+    classes (:func:`hicl.label_sets.image_label_lut`: raw_ids the NYU40 ids of classes 0..C-1; label_map_file
+    ScanNet's scannetv2-labels.combined.tsv when the images hold ScanNet category ids, as real label-filt images
+    do). Resumable: frames already cached are kept (and evaluated). Returns dict(frames, written,
     evaluated, miou, iou) with the 2D mIoU and (C,) per-class IoU of the cached labels against the true labels
     of the frames that have them (miou None when no frame has).
     """
+    label_lut = image_label_lut(raw_ids, label_map_file)
     cache = PseudoLabelCache(cache_root)
     cache.open_for_writing(manifest_for(labeller, label_size), overwrite)
     num_classes = len(labeller.class_names)
@@ -126,13 +131,13 @@ def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LAB
     with tqdm(total=len(frames), desc='pseudo-labels', unit='frame', disable=not progress) as bar:
         for start in range(0, len(frames), batch_size):
             batch = frames[start:start + batch_size]
-            new_labels = label_uncached(labeller, cache, batch, data_root, label_size, raw_ids)
+            new_labels = label_uncached(labeller, cache, batch, data_root, label_size, label_lut)
             written += len(new_labels)
             for scene_id, frame in batch:
                 labels, inputs = new_labels.get((scene_id, frame['frame_id']), (None, {}))
                 if labels is None:
                     labels = cache.read(scene_id, frame['frame_id'])
-                truth = frame_truth(frame, inputs, data_root, label_size, raw_ids)
+                truth = frame_truth(frame, inputs, data_root, label_size, label_lut)
                 if truth is not None:
                     confusion += confusion_matrix(labels, truth, num_classes)
                     evaluated += 1
@@ -141,7 +146,7 @@ def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LAB
                 miou=mean_iou(confusion) if evaluated else None, iou=iou_per_class(confusion))
 
 
-def label_uncached(labeller, cache, frames, data_root, label_size, raw_ids):
+def label_uncached(labeller, cache, frames, data_root, label_size, label_lut):
     """Label and cache those of the (scene_id, frame info) pairs not cached yet.
 
     Returns {(scene_id, frame_id): ((h, w) uint8 labels, inputs dict)} for the frames labelled now.
@@ -149,21 +154,21 @@ def label_uncached(labeller, cache, frames, data_root, label_size, raw_ids):
     todo = [(scene_id, frame) for scene_id, frame in frames if not cache.has(scene_id, frame['frame_id'])]
     if not todo:
         return {}
-    inputs, labels = label_frames(labeller, todo, data_root, label_size, raw_ids)
+    inputs, labels = label_frames(labeller, todo, data_root, label_size, label_lut)
     for (scene_id, frame), frame_labels in zip(todo, labels):
         cache.write(scene_id, frame['frame_id'], frame_labels)
     return {(scene_id, frame['frame_id']): (frame_labels, frame_inputs)
             for (scene_id, frame), frame_labels, frame_inputs in zip(todo, labels, inputs)}
 
 
-def frame_truth(frame, inputs, data_root, label_size, raw_ids):
+def frame_truth(frame, inputs, data_root, label_size, label_lut):
     """(h, w) uint8 true train ids of a frame (from its labeller inputs when read already), or None when the
     frame has no true 2D labels."""
     if 'true_labels' in inputs:
         return inputs['true_labels']
     if frame.get('label_path') is None:
         return None
-    return read_frame_input('true_labels', os.path.join(data_root, frame['label_path']), label_size, raw_ids)
+    return read_frame_input('true_labels', os.path.join(data_root, frame['label_path']), label_size, label_lut)
 
 
 def format_report(result, class_names):

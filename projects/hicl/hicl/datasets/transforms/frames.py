@@ -4,7 +4,7 @@ from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
 from ...geometry import scale_intrinsic
-from ...label_sets import SCANNET20_NYU40_IDS
+from ...label_sets import SCANNET20_NYU40_IDS, image_label_lut
 from ...pseudo_labels.cache import PseudoLabelCache
 from ...pseudo_labels.labelling import label_frames
 from ...registry import PSEUDO_LABELLERS
@@ -28,18 +28,19 @@ class LoadSceneFrames(BaseTransform):
         load_depth: False for data without depth maps (then ``depth`` is not written).
         online_labeller: None (default) reads the labels from the pseudo-label cache; a labeller config (e.g.
             dict(type='MaskCLIPLabeller', ...)) labels the sampled frames here instead, for small experiments.
-        label_size: (W, H) of online label images; raw_ids: raw 2D label ids of the classes (simulated labeller).
+        label_size: (W, H) of online label images; raw_ids, label_map_file: how the true 2D label images' ids map to
+            classes, for the simulated labeller (see ``hicl.label_sets.image_label_lut``).
     """
 
     def __init__(self, num_frames=8, load_depth=True, online_labeller=None, label_size=(320, 240),
-                 raw_ids=SCANNET20_NYU40_IDS):
+                 raw_ids=SCANNET20_NYU40_IDS, label_map_file=None):
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.num_frames = num_frames
         self.load_depth = load_depth
         self.online_labeller = online_labeller
         self.label_size = tuple(label_size)
-        self.raw_ids = raw_ids
+        self.label_lut = image_label_lut(raw_ids, label_map_file) if online_labeller is not None else None
         self._caches = {}
         self._labeller = None
 
@@ -57,7 +58,7 @@ class LoadSceneFrames(BaseTransform):
             self._labeller = PSEUDO_LABELLERS.build(self.online_labeller)
         # frame paths are absolute here (the dataset joined them with its data_root)
         _, labels = label_frames(self._labeller, [(results['scene_id'], f) for f in frames], '', self.label_size,
-                                 self.raw_ids)
+                                 self.label_lut)
         return np.stack(labels)
 
     def transform(self, results):
