@@ -108,9 +108,10 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
     cache.verify(manifest_for(labeller, LABEL_SIZE))
     assert cache.read_manifest()['class_names'] == list(SCANNET20_CLASSES)
     confusion = 0
+    lut = image_label_lut((1, 2, 3, 4, 5))
     for scene in infos:
         for frame in scene['frames']:
-            labels, instances = (read_frame_input(name, tmp_path / frame[key], LABEL_SIZE, image_label_lut((1, 2, 3, 4, 5)))
+            labels, instances = (read_frame_input(name, tmp_path / frame[key], LABEL_SIZE, lut)
                                  for name, key in (('true_labels', 'label_path'), ('instances', 'instance_path')))
             cached = cache.read(scene['scene_id'], frame['frame_id'])
             assert np.array_equal(cached, labeller.label(scene['scene_id'], frame['frame_id'], labels, instances))
