@@ -276,7 +276,7 @@ class SimulatedVLMLabeller:
     Probabilities are per scene-class (scene_confusion_prob), per object and view (view_confusion_prob,
     class_flips) and per token (bleed_prob, token_confusion_prob, token_noise_prob); token_size in label-image
     pixels, confusion_blob_sigma in tokens. The defaults give a 2D mIoU of about 37% on SynthRooms frames (mean
-    over seeds; MaskCLIP on ScanNet: roughly 30-45%).
+    over seeds).
 
     ``label_set`` ('scannet20' or 'nuscenes16') gives the defaults of ``class_names``, ``confusion_groups``
     and ``class_flips`` (``NOISE_PRESETS``); each may be passed explicitly instead.
