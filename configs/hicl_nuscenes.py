@@ -3,7 +3,7 @@
 # and feedback KL as in _base_/hicl_paper.py; cosine decay. Stages at the paper's absolute epochs (3.4: L^_ce from
 # epoch 11, L_kl from epoch 21; 0-based 10 and 20). Option: the stages scaled to the 30-epoch schedule as ScanNet's
 # 10 / 20 of 120 would be, --cfg-options custom_hooks.0.correlation_epoch=3 custom_hooks.0.feedback_epoch=5.
-_base_ = ['./clip2scene_nuscenes.py', './_base_/hicl_paper.py']
+_base_ = ['./baseline_nuscenes.py', './_base_/hicl_paper.py']
 
 model = {{_base_.hicl_model}}
 optim_wrapper = {{_base_.hicl_optim_wrapper}}

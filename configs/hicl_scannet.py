@@ -1,7 +1,7 @@
 # HICL on ScanNet v2 with the paper's settings: MinkUNet14A, 5 cm voxels, 8 frames per scene, batch 8,
 # 120 epochs; intra-set refinement, intra- and inter-scene correlation and feedback KL as in
 # _base_/hicl_paper.py; cosine decay; stages: epochs 1-10 L_ce, from 11 + L^_ce, from 21 + L_kl (paper 3.4).
-_base_ = ['./clip2scene_scannet.py', './_base_/hicl_paper.py']
+_base_ = ['./baseline_scannet.py', './_base_/hicl_paper.py']
 
 model = {{_base_.hicl_model}}
 optim_wrapper = {{_base_.hicl_optim_wrapper}}

@@ -2,7 +2,7 @@
 # embedded SynthStreet outdoor set, scaled for 2 CPU cores like hicl_synthrooms.py: M = 256 sampled points per
 # sweep, correlation blocks at 128 channels between linear maps from / to the 512-d CLIP space, AdamW for the
 # 3D net (lr 2e-3) and the necks (lr 2e-4, paper), stages at epochs 4 / 8 of 20.
-_base_ = ['./clip2scene_synthstreet.py']
+_base_ = ['./baseline_synthstreet.py']
 
 correlation_transformer = dict(in_dims=512, embed_dims=128, num_layers=3, num_heads=4, mlp_ratio=2.0)
 model = dict(

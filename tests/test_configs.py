@@ -10,7 +10,7 @@ from hicl.label_sets import SCANNET20_CLASSES
 from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
 from tests.conftest import REPO
 
-ROWS = ['exp1_clip2scene', 'exp2_set_voting', 'exp3_intra_scene', 'exp4_inter_scene', 'exp5_feedback_kl']
+ROWS = ['exp1_baseline', 'exp2_set_voting', 'exp3_intra_scene', 'exp4_inter_scene', 'exp5_feedback_kl']
 
 
 def load(name):
@@ -72,7 +72,7 @@ def test_demo_rows_use_the_documented_cpu_scaling(name):
 
 
 def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
-    cfg, baseline = load('hicl_nuscenes'), load('clip2scene_nuscenes')
+    cfg, baseline = load('hicl_nuscenes'), load('baseline_nuscenes')
     assert components(cfg) == dict(set_voting=True, intra=True, inter=True, kl=True)
     assert components(baseline) == dict(set_voting=False, intra=False, inter=False, kl=False)
     for c in (cfg, baseline):
@@ -96,7 +96,7 @@ def test_sweep_backbone_benchmark_voxelises_at_10_cm():
     from hicl.engine.benchmark import benchmark_sweep_backbone, synthetic_lidar_sweep
     xyz = synthetic_lidar_sweep(num_rings=8, points_per_ring=200)
     points = np.concatenate([xyz, np.ones((len(xyz), 1))], axis=1).astype(np.float32)
-    model = load('clip2scene_synthstreet').model
+    model = load('baseline_synthstreet').model
     result = benchmark_sweep_backbone(model, points, num_iters=1, warmup=0)
     assert result['voxels'] == len(np.unique(np.round(xyz / 0.1).astype(np.int64), axis=0))
     assert result['params'] == 2_025_792 and result['iter_s'] > 0

@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 from hicl.engine.export import export_3d_net
 from tests.conftest import EXACT_LABELLER, REPO, TINY_LABEL_SIZE, TINY_PSEUDO_LABELS
 
-CONFIG = str(REPO / 'configs' / 'clip2scene_synthrooms.py')
+CONFIG = str(REPO / 'configs' / 'baseline_synthrooms.py')
 HICL_CONFIG = str(REPO / 'configs' / 'hicl_synthrooms.py')
 
 

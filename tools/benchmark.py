@@ -20,7 +20,7 @@ from mmengine.config import Config, DictAction
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('configs', nargs='*',
-                        default=['configs/ablation/exp1_clip2scene.py', 'configs/ablation/exp2_set_voting.py',
+                        default=['configs/ablation/exp1_baseline.py', 'configs/ablation/exp2_set_voting.py',
                                  'configs/ablation/exp5_feedback_kl.py'])
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')

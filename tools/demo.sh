@@ -2,7 +2,7 @@
 # Set everything up and run the main job on the embedded SynthRooms dataset:
 # install the stack -> generate + convert SynthRooms -> simulated pseudo-labels -> train HICL (paper EXP V:
 # set voting, intra- and inter-scene correlation, feedback KL) -> test (per-class IoU table and mIoU on the
-# val split). Another config as the first argument runs that one instead, e.g. configs/clip2scene_synthrooms.py,
+# val split). Another config as the first argument runs that one instead, e.g. configs/baseline_synthrooms.py,
 # or the outdoor path on the embedded SynthStreet set: configs/hicl_synthstreet.py.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

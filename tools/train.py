@@ -9,7 +9,7 @@ from hicl.engine import add_runner_arguments, configure_resume, load_runner_conf
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config', help='config file, e.g. configs/clip2scene_synthrooms.py')
+    parser.add_argument('config', help='config file, e.g. configs/baseline_synthrooms.py')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CKPT, or from the latest checkpoint in the work dir when no CKPT is given')

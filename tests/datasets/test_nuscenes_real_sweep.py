@@ -131,7 +131,7 @@ def train_config(config, root, work_dir):
     return cfg
 
 
-@pytest.mark.parametrize('config', ['clip2scene_nuscenes.py', 'hicl_nuscenes.py'])
+@pytest.mark.parametrize('config', ['baseline_nuscenes.py', 'hicl_nuscenes.py'])
 def test_nuscenes_configs_train_on_the_demo_sweep(config, demo_root, tmp_path):
     cfg = train_config(config, demo_root, tmp_path)
     if config == 'hicl_nuscenes.py':

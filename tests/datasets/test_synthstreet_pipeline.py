@@ -42,7 +42,7 @@ def street(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthstreet_tiny')
     prepare_synthstreet(str(root), samples_per_scene=2, sweeps_per_sample=1, image_size=LABEL_SIZE,
                         azimuth_steps=256, workers=2, progress=False)
-    cfg = street_config(root, 'clip2scene_synthstreet.py')
+    cfg = street_config(root, 'baseline_synthstreet.py')
     scenes = [scene for split in ('train', 'val') for scene in dataset_scenes(split_dataset_config(cfg, split))]
     result = label_dataset(scenes, '', exact_outdoor_labeller(), str(root / PSEUDO_LABELS), LABEL_SIZE,
                            progress=False, raw_ids=list(range(16)))
@@ -91,7 +91,7 @@ def test_converted_infos_have_cameras_sweeps_sets_and_2d_truth(street):
 def test_pairs_through_the_converted_chain_carry_the_lidarseg_class(street):
     """Exact 2D labels paired by the converter's lidar2cam chain and the per-camera intrinsics agree with each
     point's own lidarseg class (occlusion and pixel boundaries account for the rest)."""
-    cfg = street_config(street, 'clip2scene_synthstreet.py')
+    cfg = street_config(street, 'baseline_synthstreet.py')
     results = build_train_dataset(street, cfg.train_dataloader.dataset.pipeline[:3])[1]
     labels = np.fromfile(results['pts_semantic_mask_path'], dtype=np.uint8)
     truth = np.asarray(NUSCENES_LIDARSEG_TO_16)[labels][results['pair_point_idx']]
@@ -148,7 +148,7 @@ def test_create_data_nuscenes_cli_and_bad_input(street, tmp_path):
         read_lidar_points(str(broken))
 
 
-@pytest.mark.parametrize('config', ['clip2scene_synthstreet.py', 'hicl_synthstreet.py'])
+@pytest.mark.parametrize('config', ['baseline_synthstreet.py', 'hicl_synthstreet.py'])
 def test_outdoor_configs_train_validate_and_test(config, street, tmp_path):
     cfg = street_config(street, config, tmp_path)
     cfg.train_dataloader.batch_size = 4

@@ -70,7 +70,7 @@ def result(config, seed, miou, curve=((1, 5.0),)):
     return dict(config=config, seed=seed, test_miou=miou, val_curve=[list(point) for point in curve])
 
 
-EXP1, EXP2, EXP3 = 'configs/ablation/exp1_clip2scene.py', 'configs/ablation/exp2_set_voting.py', 'x/exp3_a.py'
+EXP1, EXP2, EXP3 = 'configs/ablation/exp1_baseline.py', 'configs/ablation/exp2_set_voting.py', 'x/exp3_a.py'
 
 
 def ablation_results():
@@ -80,7 +80,7 @@ def ablation_results():
 
 def test_summarise_against_hand_computation():
     rows = summarise(ablation_results())
-    assert [row['name'] for row in rows] == ['EXP I clip2scene', 'EXP II set_voting', 'EXP III a']
+    assert [row['name'] for row in rows] == ['EXP I baseline', 'EXP II set_voting', 'EXP III a']
     assert [row['seeds'] for row in rows] == [3, 2, 1]
     first, second, third = rows
     # mean(10, 12, 14) = 12; sample variance ((-2)^2 + 0 + 2^2) / (3 - 1) = 4
@@ -96,7 +96,7 @@ def test_markdown_table_numbers():
     table = ablation_table_markdown(summarise(ablation_results()))
     lines = table.splitlines()
     assert lines[0] == '| Exp | config | seeds | mIoU mean ± std | min–max | Δ vs first |'
-    assert lines[2] == f'| EXP I clip2scene | `{EXP1}` | 3 | 12.0 ± 2.0 | 10.0–14.0 | — |'
+    assert lines[2] == f'| EXP I baseline | `{EXP1}` | 3 | 12.0 ± 2.0 | 10.0–14.0 | — |'
     assert lines[3] == f'| EXP II set_voting | `{EXP2}` | 2 | 15.5 ± 0.7 | 15.0–16.0 | +3.5 |'
     assert lines[4] == '| EXP III a | `x/exp3_a.py` | 1 | 9.0 | 9.0–9.0 | -3.0 |'
 
@@ -104,11 +104,11 @@ def test_markdown_table_numbers():
 def test_row_label():
     assert row_label('configs/ablation/exp3_intra_scene.py') == 'EXP III intra_scene'
     assert row_label('configs/ablation/exp14_all.py') == 'EXP XIV all'
-    assert row_label('configs/clip2scene_synthrooms.py') == 'clip2scene_synthrooms'
+    assert row_label('configs/baseline_synthrooms.py') == 'baseline_synthrooms'
 
 
 def test_plot_writes_png(tmp_path):
-    curves = {'EXP I clip2scene': [{1: 5.0, 2: 7.0}, {1: 6.0, 2: 9.0}], 'EXP II set_voting': [{1: 8.0, 3: 10.0}]}
+    curves = {'EXP I baseline': [{1: 5.0, 2: 7.0}, {1: 6.0, 2: 9.0}], 'EXP II set_voting': [{1: 8.0, 3: 10.0}]}
     path = tmp_path / 'plot.png'
     plot_miou_per_epoch(curves, str(path))
     assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and path.stat().st_size > 1000
@@ -133,7 +133,7 @@ def test_train_and_test_skips_finished_run(tmp_path, monkeypatch):
 
 
 def test_train_and_test_runs_and_records(tmp_path, monkeypatch):
-    work_dir = tmp_path / 'exp1_clip2scene' / 'seed7'
+    work_dir = tmp_path / 'exp1_baseline' / 'seed7'
     calls = []
 
     def fake_run_command(cmd, log_path):

@@ -9,7 +9,7 @@ import pytest
 from hicl.engine import add_runner_arguments, configure_resume, load_runner_config
 from tests.conftest import REPO
 
-CONFIG = str(REPO / 'configs' / 'clip2scene_synthrooms.py')
+CONFIG = str(REPO / 'configs' / 'baseline_synthrooms.py')
 
 
 def test_an_option_without_equals_is_a_usage_error(capsys):

@@ -1,4 +1,5 @@
-# CLIP2Scene baseline (paper EXP I: Eq. 1 only) on nuScenes lidarseg with the paper's settings: SPVCNN,
+# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss)
+# on nuScenes lidarseg with the paper's settings: SPVCNN,
 # 10 cm voxels, intensity input, the 6 cameras of each keyframe, batch 8, SGD lr 0.2, 30 epochs, cosine decay.
 _base_ = ['./_base_/datasets/nuscenes_label_free.py', './_base_/models/spvcnn_clip.py',
           './_base_/schedules/sgd_cosine.py', './_base_/default_runtime.py']

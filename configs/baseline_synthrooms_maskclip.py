@@ -2,7 +2,7 @@
 # end to end. Without CLIP weights (this demo machine) the ViT-B-16 is randomly initialised, so the labels carry
 # no meaning; with weights, set pretrained='openai' or a checkpoint path and anchors from
 # tools/make_text_embeddings.py with the same model.
-_base_ = ['./clip2scene_synthrooms.py']
+_base_ = ['./baseline_synthrooms.py']
 
 pseudo_label_dir = 'pseudo_labels/maskclip'
 data_root = 'data/synthrooms/'

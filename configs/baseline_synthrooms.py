@@ -1,5 +1,6 @@
-# CLIP2Scene baseline (paper EXP I: Eq. 1 only) on the embedded SynthRooms demo, scaled to run in minutes on
-# 2 CPU cores. Same model and loss as clip2scene_scannet.py; what differs, and why:
+# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss)
+# on the embedded SynthRooms demo, scaled to run in minutes on
+# 2 CPU cores. Same model and loss as baseline_scannet.py; what differs, and why:
 # - 10 cm voxels instead of 5 cm (3x faster iterations on CPU);
 # - AdamW (lr 2e-3) instead of SGD lr 0.2: for a schedule of a few hundred iterations it learns faster
 #   (8 epochs on SynthRooms with xyz+rgb input: 13.1% val mIoU with AdamW, 9.3% with SGD lr 0.2, 8.3% with

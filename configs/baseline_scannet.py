@@ -1,4 +1,5 @@
-# CLIP2Scene baseline (paper EXP I: Eq. 1 only) on ScanNet v2 with the paper's settings:
+# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss)
+# on ScanNet v2 with the paper's settings:
 # MinkUNet14A, 5 cm voxels, 8 frames per scene, batch 8, SGD lr 0.2, 120 epochs, cosine decay.
 _base_ = ['./_base_/datasets/scannet_label_free.py', './_base_/models/minkunet14a_clip.py',
           './_base_/schedules/sgd_cosine.py', './_base_/default_runtime.py']

@@ -1,5 +1,6 @@
-# CLIP2Scene baseline (paper EXP I: Eq. 1 only) on the embedded SynthStreet outdoor set, scaled to run in
-# minutes on 2 CPU cores. Same model family and loss as clip2scene_nuscenes.py; what differs:
+# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss)
+# on the embedded SynthStreet outdoor set, scaled to run in
+# minutes on 2 CPU cores. Same model family and loss as baseline_nuscenes.py; what differs:
 # - SPVCNN at half width with one block per stage (2.0 M instead of 21.8 M parameters; 0.6 s instead of 2.8 s
 #   per training step on one sweep of the demo data);
 # - SynthStreet sweeps have half of nuScenes' azimuth steps (about 15k points instead of 31k);
