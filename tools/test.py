@@ -3,7 +3,7 @@ import argparse
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, inference_only, load_runner_config
+from hicl.engine import add_runner_arguments, close_distributed, inference_only, load_runner_config
 
 
 def parse_args():
@@ -22,6 +22,7 @@ def main():
     if args.save_preds:
         cfg.test_evaluator.prediction_dir = args.save_preds
     Runner.from_cfg(cfg).test()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ import sys
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, configure_resume, load_runner_config
+from hicl.engine import add_runner_arguments, close_distributed, configure_resume, load_runner_config
 
 
 def parse_args():
@@ -24,6 +24,7 @@ def main():
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')
     Runner.from_cfg(cfg).train()
+    close_distributed()
 
 
 if __name__ == '__main__':
