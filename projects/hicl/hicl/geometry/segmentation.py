@@ -1,7 +1,8 @@
 """Geometric consistency sets (paper 3.2.1): normal-based over-segmentation of meshes, indoor scans and LiDAR.
 
 All three entry points build a graph over the points, weight each edge by how much the surface normal turns
-across it, and hand the graph to one Felzenszwalb-Huttenlocher core (``felzenszwalb_merge``):
+across it, and merge it with one Felzenszwalb-Huttenlocher core (``_segment_sorted_graph``; ``felzenszwalb_merge``
+for a graph given as edges and weights):
 
 * ``segment_mesh``: ScanNet's Segmentator (ScanNet/Segmentator/segmentator.cpp) step for step, in float32 as
   the C++ tool computes: its vertex normals, its edge directions, its weights (see ``segment_mesh``).
@@ -10,7 +11,8 @@ across it, and hand the graph to one Felzenszwalb-Huttenlocher core (``felzenszw
   longer than ``max_gap`` (no set bridges a gap) and a distance term in the weight.
 
 Edge weight (normal term): w = 1 - n_a . n_b, squared when the edge is convex, i.e. when
-n_b . unit(p_b - p_a) > CONVEX_TOLERANCE, with a = the edge's first vertex and b = its second. Squaring lowers
+n_b . unit(p_b - p_a) > 0 (``segment_mesh``, as the C++) or > CONVEX_TOLERANCE (the point-cloud variants), with
+a = the edge's first vertex and b = its second. Squaring lowers
 w (w is in [0, 1] for consistently oriented normals), so convex edges merge more easily than concave edges of
 the same angle. Units: metres; ids are int64, contiguous 0..S-1 in order of first appearance.
 """
