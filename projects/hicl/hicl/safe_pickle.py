@@ -73,6 +73,17 @@ class InfoFileError(ValueError):
     """A dataset info file is missing, unreadable or not what the converters write; the message names it."""
 
 
+def info_file_error(path, err):
+    """The :class:`InfoFileError` naming ``path`` and the fix for an error ``err`` raised while unpickling it: a
+    global outside the allow-list (:class:`UnsafePickleError`), or a truncated or foreign file."""
+    fix = 'convert the dataset again with tools/create_data.py'
+    if isinstance(err, UnsafePickleError):
+        return InfoFileError(f'info file {path}: {err}. Info files hold only dicts, lists, numbers, strings and '
+                             f'numpy arrays; this one may run code when loaded, so it is refused: {fix} (or, if '
+                             'you trust it, load it yourself with pickle.load)')
+    return InfoFileError(f'info file {path} is truncated or not an info file ({type(err).__name__}: {err}): {fix}')
+
+
 def load_info_file(path):
     """Unpickle a dataset info file (``hicl_infos_<split>.pkl`` or mmdet3d's) with :data:`INFO_FILE_GLOBALS`.
 
@@ -80,19 +91,13 @@ def load_info_file(path):
     not a pickle, or asks for any other global (a crafted file that would run code when loaded).
     """
     path = os.fspath(path)
-    fix = 'convert the dataset again with tools/create_data.py'
     if not os.path.isfile(path):
         raise FileNotFoundError(f'info file {path} not found: run tools/create_data.py first')
     try:
         with open(path, 'rb') as file:
-            return allow_list_unpickler(INFO_FILE_GLOBALS, f'info file {path}')(file).load()
-    except UnsafePickleError as err:
-        raise InfoFileError(f'{err}. Info files hold only dicts, lists, numbers, strings and numpy arrays; this '
-                            f'one may run code when loaded, so it is refused: {fix} (or, if you trust it, load '
-                            'it yourself with pickle.load)') from err
+            return allow_list_unpickler(INFO_FILE_GLOBALS, 'an info file')(file).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
-        raise InfoFileError(f'info file {path} is truncated or not a pickle ({type(err).__name__}: {err}): '
-                            f'{fix}') from err
+        raise info_file_error(path, err) from err
 
 
 class InfoFilePickleHandler(PickleHandler):
