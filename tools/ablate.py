@@ -11,7 +11,7 @@ import shlex
 import sys
 from glob import glob
 
-from hicl.engine.ablation import ablation_table_markdown, planned_commands, run_ablation, summarise, write_report
+from hicl.experiments.ablation import ablation_table_markdown, planned_commands, run_ablation, summarise, write_report
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 

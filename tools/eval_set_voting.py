@@ -23,13 +23,10 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    from mmdet3d.registry import DATASETS
     from mmengine.registry import init_default_scope
-    from hicl.evaluation.refinement import evaluate_refinement
+    from hicl.evaluation.refinement import evaluate_refinement, split_dataset
     init_default_scope('mmdet3d')
-    loader = cfg.train_dataloader if args.split == 'train' else cfg.val_dataloader
-    dataset = DATASETS.build(dict(loader.dataset, ann_file=f'hicl_infos_{args.split}.pkl', pipeline=[],
-                                  test_mode=False, data_prefix=cfg.train_dataloader.dataset.data_prefix))
+    dataset = split_dataset(cfg, args.split)
     predictions = None
     if args.predictions:
         import glob

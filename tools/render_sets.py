@@ -24,17 +24,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def find_scene(cfg, scene_id):
-    """(dataset, index) of scene_id in the train dataset, else in the val dataset (pipelines left out)."""
-    from mmdet3d.registry import DATASETS
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        dataset = DATASETS.build(dict(loader.dataset, pipeline=[], test_mode=False))
-        for index in range(len(dataset)):
-            if dataset.get_data_info(index)['scene_id'] == scene_id:
-                return dataset, index
-    raise KeyError(f'scene {scene_id} is in neither the train nor the val info file of the config')
-
-
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -44,7 +33,7 @@ def main():
     from mmengine.registry import init_default_scope
 
     import hicl  # noqa: F401 (registers the dataset and transforms)
-    from hicl.evaluation.refinement import load_refined_scene, pair_agreement, true_point_labels
+    from hicl.evaluation.refinement import find_scene, load_refined_scene, pair_agreement, true_point_labels
     from hicl.visualization import refinement_panels, render_top_down
     init_default_scope('mmdet3d')
     dataset, index = find_scene(cfg, args.scene)

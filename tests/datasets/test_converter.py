@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hicl.datasets.converter import atomic_write, convert_scannet, convert_scene
-from hicl.datasets.scannet_raw import ScanNetFormatError, ScanNetMissingFileError
+from hicl.converters.scannet import convert_scannet, convert_scene
+from hicl.fileio import atomic_write
+from hicl.dataset_io import ScanNetFormatError, ScanNetMissingFileError
 
 TRAIN = ['scene0000_00', 'scene0001_00']
 VAL = ['scene0002_00']

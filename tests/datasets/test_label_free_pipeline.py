@@ -79,7 +79,7 @@ def test_online_labelling_gives_the_cached_pairs(synthrooms_tiny):
 def test_a_depth_map_of_another_size_than_the_recorded_one_is_named(synthrooms_tiny, tmp_path):
     import shutil
     from PIL import Image
-    from hicl.datasets.scannet_raw import ScanNetFormatError
+    from hicl.dataset_io import ScanNetFormatError
     root = tmp_path / 'copy'
     shutil.copytree(synthrooms_tiny, root)
     dataset = build(root)

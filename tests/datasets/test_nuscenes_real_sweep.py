@@ -13,7 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from hicl.datasets.nuscenes_converter import DEFAULT_LIDAR_SET_OPTIONS, lidar_stem, write_sweep_sets
+from hicl.converters.nuscenes import DEFAULT_LIDAR_SET_OPTIONS, write_sweep_sets
+from hicl.dataset_io import lidar_stem
 from hicl.geometry.nuscenes import NUSCENES_CAMERAS, NUSCENES_IMAGE_SIZE
 from hicl.label_sets import NUSCENES16_CLASSES, NUSCENES_LIDARSEG_TO_16
 from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors

@@ -5,8 +5,9 @@ import pickle
 
 import numpy as np
 
-from hicl.datasets.converter import convert_scannet
-from hicl.datasets.scannet_raw import read_depth, read_intrinsic, read_pose
+from hicl.converters.scannet import convert_scannet
+from hicl.converters.scannet_raw import read_intrinsic, read_pose
+from hicl.dataset_io import read_depth
 from hicl.geometry import depth_agrees, project_points
 from tests.datasets.test_scannet_raw import back_project
 

@@ -6,9 +6,9 @@ import plyfile
 import pytest
 from PIL import Image
 
-from hicl.datasets.scannet_raw import (
-    InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError, list_frames, read_depth, read_image_size,
-    read_intrinsic, read_mesh, read_pose, read_vertex_labels)
+from hicl.converters.scannet_raw import (InvalidPoseError, list_frames, read_image_size, read_intrinsic, read_mesh,
+                                         read_pose, read_vertex_labels)
+from hicl.dataset_io import ScanNetFormatError, ScanNetMissingFileError, read_depth
 
 
 def names(path):

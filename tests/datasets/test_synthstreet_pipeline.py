@@ -14,7 +14,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from scipy.spatial import cKDTree
 
-from hicl.datasets.nuscenes_converter import convert_nuscenes, read_lidar_points
+from hicl.converters.nuscenes import convert_nuscenes
+from hicl.dataset_io import read_lidar_points
 from hicl.label_sets import NUSCENES_LIDARSEG_TO_16
 from tests.conftest import EXACT_LABELLER, REPO
 

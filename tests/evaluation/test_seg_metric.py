@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from hicl.evaluation import PerClassSegMetric, confusion_matrix
+from hicl.evaluation import PerClassSegMetric
+from hicl.metrics import confusion_matrix
 
 
 def run_metric(gts, preds, classes, ignore_index, **kwargs):
@@ -19,7 +20,7 @@ def test_hand_computed_two_scenes():
     # Scene 1: gt b; pred a. Summed confusion (rows gt): a: [1, 1, 0]; b: [1, 2, 0]; c: [0, 0, 0]
     gts, preds = [[0, 0, 1, 1, 3], [1]], [[0, 1, 1, 1, 0], [0]]
     hist = confusion_matrix(gts, preds, 3, 3)
-    assert hist.tolist() == [[1, 1, 0], [1, 2, 0], [0, 0, 0]]
+    assert hist.tolist() == [[1, 1, 0, 0], [1, 2, 0, 0], [0, 0, 0, 0]]  # last column: unlabelled predictions
     result = run_metric(gts, preds, ['a', 'b', 'c'], 3)
     assert result['a'] == pytest.approx(1 / 3)  # tp 1 / (tp 1 + fn 1 + fp 1)
     assert result['b'] == pytest.approx(2 / 4)  # tp 2 / (2 + fn 1 + fp 1)

@@ -215,7 +215,7 @@ def test_points_on_real_scannet_sample(shared_data):
 
 # ----------------------------------------------------------------------------------------------- (f) SynthRooms
 def test_synthrooms_mesh_and_points_purity(synthrooms_tiny):
-    from hicl.datasets.scannet_raw import read_mesh
+    from hicl.converters.scannet_raw import read_mesh
     scene = sorted(p.name for p in (synthrooms_tiny / 'raw' / 'scans').iterdir())[0]
     mesh = read_mesh(str(synthrooms_tiny / 'raw' / 'scans' / scene / f'{scene}_vh_clean_2.ply'))
     points = np.fromfile(synthrooms_tiny / 'points' / f'{scene}.bin', np.float32).reshape(-1, 6)

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES, SCANNET20_NYU40_IDS, image_label_lut
+from hicl.metrics import confusion_matrix, mean_iou
 from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
 from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, read_frame_input,
                                           manifest_for, resize_nearest)
-from hicl.pseudo_labels.metrics import confusion_matrix, mean_iou
 from hicl.pseudo_labels.simulated import SimulatedVLMLabeller
 
 COLOR_SIZE = (64, 48)  # W, H of the raw label images
@@ -115,7 +115,7 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
                                  for name, key in (('true_labels', 'label_path'), ('instances', 'instance_path')))
             cached = cache.read(scene['scene_id'], frame['frame_id'])
             assert np.array_equal(cached, labeller.label(scene['scene_id'], frame['frame_id'], labels, instances))
-            confusion = confusion + confusion_matrix(cached, labels, len(SCANNET20_CLASSES))
+            confusion = confusion + confusion_matrix(labels, cached, len(SCANNET20_CLASSES), IMAGE_IGNORE)
     assert result['miou'] == pytest.approx(mean_iou(confusion))
     assert '2D mIoU vs true labels over 6 frames' in format_report(result, SCANNET20_CLASSES)
 

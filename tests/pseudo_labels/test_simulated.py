@@ -220,7 +220,7 @@ def test_default_strength_matches_maskclip_on_generated_rooms():
     """MaskCLIP's 2D mIoU on ScanNet is roughly 30-45%: the defaults land there on SynthRooms frames."""
     synthrooms = pytest.importorskip('hicl.synthrooms')
     from hicl.label_sets import SCANNET20_NYU40_IDS, map_raw_labels
-    from hicl.pseudo_labels.metrics import confusion_matrix, mean_iou
+    from hicl.metrics import confusion_matrix, mean_iou
     room_types = ('bedroom', 'kitchen', 'bathroom', 'living room', 'office') * 2
     labeller = SimulatedVLMLabeller()
     confusion = 0
@@ -231,7 +231,7 @@ def test_default_strength_matches_maskclip_on_generated_rooms():
         for frame_index, frame in enumerate(scene.frames):
             truth = map_raw_labels(frame.label, SCANNET20_NYU40_IDS, IMAGE_IGNORE).astype(np.uint8)
             noisy = labeller.label(scene.name, str(frame_index), truth, frame.instance.astype(np.int64))
-            confusion = confusion + confusion_matrix(noisy, truth, len(SCANNET20_CLASSES))
+            confusion = confusion + confusion_matrix(truth, noisy, len(SCANNET20_CLASSES), IMAGE_IGNORE)
     assert 0.30 <= mean_iou(confusion) <= 0.45
 
 

@@ -8,7 +8,7 @@ from mmdet3d.registry import DATASETS
 from ..geometry.nuscenes import NUSCENES_CAMERAS, camera_poses_from_info
 from ..label_sets import NUSCENES16_CLASSES, NUSCENES16_PALETTE, NUSCENES_LIDARSEG_TO_16
 from .info_files import SafeInfoFileMixin
-from .nuscenes_converter import lidar_stem
+from ..dataset_io import lidar_stem
 
 DEFAULT_DATA_PREFIX = dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP',
                            pts_semantic_mask='lidarseg/v1.0-trainval', pts_sets='sets',

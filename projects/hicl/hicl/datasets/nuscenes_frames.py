@@ -4,7 +4,7 @@ import os
 
 from ..geometry.nuscenes import NUSCENES_CAMERAS
 from ..safe_pickle import load_info_file
-from .nuscenes_converter import lidar_stem
+from ..dataset_io import lidar_stem
 
 
 def read_mmdet3d_infos(path):

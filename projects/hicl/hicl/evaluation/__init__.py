@@ -1,3 +1,3 @@
-from .seg_metric import PerClassSegMetric, confusion_matrix
+from .seg_metric import PerClassSegMetric
 
-__all__ = ['PerClassSegMetric', 'confusion_matrix']
+__all__ = ['PerClassSegMetric']

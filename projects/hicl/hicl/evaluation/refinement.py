@@ -1,10 +1,9 @@
 """How much intra-set label refinement helps: 3D pseudo-label mIoU before and after, and set purity."""
 import numpy as np
-from mmdet3d.evaluation.functional.seg_eval import per_class_iou
 
 from ..geometry.segmentation import set_purity
 from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
-from .seg_metric import confusion_matrix
+from ..metrics import confusion_matrix, mean_iou
 
 PAIRING_STEPS = ('LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
 
@@ -18,6 +17,28 @@ def majority_per_point(point_idx, labels, num_points, num_classes, ignore_index=
     keys = np.asarray(point_idx)[labelled] * num_classes + np.asarray(labels)[labelled]
     counts = np.bincount(keys, minlength=num_points * num_classes).reshape(num_points, num_classes)
     return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), ignore_index)
+
+
+def split_dataset(cfg, split):
+    """The dataset of ``split`` ('train' or 'val') of config ``cfg`` without its pipeline and not in test mode,
+    reading the train loader's ``data_prefix`` (its sets and pseudo-labels), for :func:`load_refined_scene`."""
+    from mmdet3d.registry import DATASETS
+    loaders = dict(train=cfg.train_dataloader, val=cfg.val_dataloader)
+    if split not in loaders:
+        raise ValueError(f'unknown split {split!r}: use train or val')
+    return DATASETS.build(dict(loaders[split].dataset, pipeline=[], test_mode=False,
+                               data_prefix=cfg.train_dataloader.dataset.data_prefix))
+
+
+def find_scene(cfg, scene_id):
+    """(dataset, index) of scene_id in the train dataset, else in the val dataset (pipelines left out)."""
+    from mmdet3d.registry import DATASETS
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        dataset = DATASETS.build(dict(loader.dataset, pipeline=[], test_mode=False))
+        for index in range(len(dataset)):
+            if dataset.get_data_info(index)['scene_id'] == scene_id:
+                return dataset, index
+    raise KeyError(f'scene {scene_id} is in neither the train nor the val info file of the config')
 
 
 def load_refined_scene(dataset, index, train_pipeline, num_frames, point_sets_of=None, refiner=None):
@@ -66,12 +87,6 @@ def pair_agreement(results, truth):
     return raw / count, refined / count
 
 
-def miou_of(hist):
-    """nanmean IoU of a (C, C) confusion matrix (classes absent from truth and prediction are NaN)."""
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return float(np.nanmean(per_class_iou(hist)))
-
-
 def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progress=None, predictions=None):
     """Over every scene of ``dataset``: the 3D pseudo-labels (per-point majority of its pair labels; points
     without pairs are not evaluated) before and after SetVotingRefiner, against the true labels.
@@ -109,14 +124,14 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         changed += int(results['set_voting_changed'])
         if progress is not None:
             progress()
-    result = dict(raw_miou=miou_of(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
-                  refined_miou=miou_of(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
+    result = dict(raw_miou=mean_iou(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
+                  refined_miou=mean_iou(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
                   raw_pair_acc=float(hits[0] / pair_count), refined_pair_acc=float(hits[1] / pair_count),
                   set_purity=float(np.mean(purities)), num_sets=float(np.mean(num_sets)), changed=changed,
                   seen_share=sum(len(g) for g in gts) / labelled_count)
     if predictions is not None:
         result.update(
-            prediction_miou_seen=miou_of(confusion_matrix(gts, predicted_seen, num_classes, SCANNET20_IGNORE_INDEX)),
-            prediction_miou_all=miou_of(confusion_matrix(all_truth, predicted_all, num_classes,
-                                                         SCANNET20_IGNORE_INDEX)))
+            prediction_miou_seen=mean_iou(confusion_matrix(gts, predicted_seen, num_classes, SCANNET20_IGNORE_INDEX)),
+            prediction_miou_all=mean_iou(confusion_matrix(all_truth, predicted_all, num_classes,
+                                                          SCANNET20_IGNORE_INDEX)))
     return result

@@ -2,9 +2,8 @@
 from .cache import PseudoLabelCache, PseudoLabelFileError, StaleCacheError, make_manifest
 from .labelling import label_dataset, load_scene_infos
 from .maskclip import MaskCLIPDenseFeatures, MaskCLIPLabeller
-from .metrics import confusion_matrix, iou_per_class, mean_iou
 from .simulated import SimulatedVLMLabeller
 
 __all__ = ['PseudoLabelCache', 'PseudoLabelFileError', 'StaleCacheError', 'make_manifest', 'label_dataset',
-           'load_scene_infos', 'MaskCLIPDenseFeatures', 'MaskCLIPLabeller', 'confusion_matrix', 'iou_per_class',
-           'mean_iou', 'SimulatedVLMLabeller']
+           'load_scene_infos', 'MaskCLIPDenseFeatures', 'MaskCLIPLabeller',
+           'SimulatedVLMLabeller']

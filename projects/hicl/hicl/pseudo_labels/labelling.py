@@ -17,10 +17,11 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from hicl.label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map_with_lut
-from hicl.safe_pickle import load_info_file
+from ..dataset_io import info_file_name
+from ..label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map_with_lut
+from ..metrics import confusion_matrix, iou_per_class, mean_iou
+from ..safe_pickle import load_info_file
 from .cache import PseudoLabelCache, make_manifest
-from .metrics import confusion_matrix, iou_per_class, mean_iou
 
 DEFAULT_LABEL_SIZE = (320, 240)  # (w, h): the 640x480 colour frame halved
 # Per-frame labeller input -> (frame info key holding its path, what the file is).
@@ -35,7 +36,7 @@ def load_scene_infos(data_root, splits):
     """The scene infos (``data_list`` entries) of <data_root>/hicl_infos_<split>.pkl, for each split in turn."""
     scenes = []
     for split in splits:
-        scenes.extend(load_info_file(os.path.join(data_root, f'hicl_infos_{split}.pkl'))['data_list'])
+        scenes.extend(load_info_file(os.path.join(data_root, info_file_name(split)))['data_list'])
     return scenes
 
 
@@ -139,7 +140,7 @@ def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LAB
                     labels = cache.read(scene_id, frame['frame_id'])
                 truth = frame_truth(frame, inputs, data_root, label_size, label_lut)
                 if truth is not None:
-                    confusion += confusion_matrix(labels, truth, num_classes)
+                    confusion += confusion_matrix(truth, labels, num_classes, IMAGE_IGNORE)
                     evaluated += 1
             bar.update(len(batch))
     return dict(frames=len(frames), written=written, evaluated=evaluated,

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hicl.registry import PSEUDO_LABELLERS
+from ..registry import PSEUDO_LABELLERS
 from .anchors import anchors_hash, read_text_anchor_file
 
 RANDOM_WEIGHTS = (None, 'none')

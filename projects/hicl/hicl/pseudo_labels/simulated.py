@@ -31,8 +31,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.special import ndtri
 
-from hicl.label_sets import IMAGE_IGNORE, NUSCENES16_CLASSES, SCANNET20_CLASSES
-from hicl.registry import PSEUDO_LABELLERS
+from ..label_sets import IMAGE_IGNORE, NUSCENES16_CLASSES, SCANNET20_CLASSES
+from ..registry import PSEUDO_LABELLERS
 
 FURNITURE = ('cabinet', 'bed', 'chair', 'sofa', 'table', 'bookshelf', 'counter', 'desk')
 # Groups of classes a CLIP-style labeller confuses with each other; a class's partners are the union of its

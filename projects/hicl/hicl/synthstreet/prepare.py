@@ -3,7 +3,7 @@ image's 2D ground truth in the infos (for the simulated labeller), write the lab
 import os
 import os.path as osp
 
-from ..datasets.nuscenes_converter import DEFAULT_LIDAR_SET_OPTIONS, convert_nuscenes, write_info_file
+from ..converters.nuscenes import DEFAULT_LIDAR_SET_OPTIONS, convert_nuscenes, write_info_file
 from ..label_sets import get_label_set
 from ..safe_pickle import load_info_file
 from ..pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors

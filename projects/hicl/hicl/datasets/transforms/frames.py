@@ -8,7 +8,7 @@ from ...label_sets import SCANNET20_NYU40_IDS, image_label_lut
 from ...pseudo_labels.cache import PseudoLabelCache
 from ...pseudo_labels.labelling import label_frames
 from ...registry import PSEUDO_LABELLERS
-from ..scannet_raw import read_depth
+from ...dataset_io import read_depth
 
 
 @TRANSFORMS.register_module()

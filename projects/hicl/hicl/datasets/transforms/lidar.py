@@ -3,7 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
-from ..nuscenes_converter import read_lidar_points
+from ...dataset_io import read_lidar_points
 
 
 @TRANSFORMS.register_module()

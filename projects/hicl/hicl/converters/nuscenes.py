@@ -22,40 +22,20 @@ import os
 import pickle
 
 import numpy as np
-from hicl.fileio import atomic_write
-from hicl.parallel import progress_map
-from hicl.geometry.nuscenes import NUSCENES_CAMERAS, lidar_to_camera
-from hicl.label_sets import NUSCENES16_CLASSES
+
+from ..dataset_io import NUM_POINT_FEATURES, info_file_name, lidar_stem, read_lidar_points
+from ..fileio import atomic_write
+from ..geometry.nuscenes import NUSCENES_CAMERAS, lidar_to_camera
+from ..label_sets import NUSCENES16_CLASSES
+from ..parallel import progress_map
 
 INFO_VERSION = 'hicl-nuscenes-1.0'
 LIDAR_CHANNEL = 'LIDAR_TOP'
-NUM_POINT_FEATURES = 5  # x y z intensity ring
 # devkit split names of each version's train / val scenes (nuscenes.utils.splits.create_splits_scenes)
 VERSION_SPLITS = {'v1.0-trainval': dict(train='train', val='val'),
                   'v1.0-mini': dict(train='mini_train', val='mini_val'),
                   'v1.0-test': dict(test='test')}
 DEFAULT_LIDAR_SET_OPTIONS = dict(k_neighbours=8, k=0.05, min_size=10, max_gap=0.5, distance_weight=0.1)
-
-
-def info_file_name(split):
-    """File name of the info file of ``split``: 'hicl_nuscenes_infos_<split>.pkl'."""
-    return f'hicl_nuscenes_infos_{split}.pkl'
-
-
-def read_lidar_points(path, num_features=NUM_POINT_FEATURES):
-    """(N, num_features) float32 points of a nuScenes ``.pcd.bin`` (x y z intensity ring, LiDAR frame, metres).
-
-    Raises FileNotFoundError / ValueError naming the file when it is missing or its size is not a whole
-    number of points.
-    """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'LiDAR file {path} not found: is the nuScenes root complete (samples/ and '
-                                'sweeps/ of the blobs you use)?')
-    points = np.fromfile(path, dtype=np.float32)
-    if points.size % num_features:
-        raise ValueError(f'LiDAR file {path} holds {points.size} floats, not a multiple of {num_features} '
-                         '(x y z intensity ring): the file is truncated or not a nuScenes .pcd.bin')
-    return points.reshape(-1, num_features)
 
 
 def pose_matrix(record):
@@ -122,12 +102,6 @@ def sweep_entries(nusc, lidar_data, lidar2ego, ego2global, max_sweeps):
     return sweeps
 
 
-def lidar_stem(lidar_path):
-    """The LiDAR file name without '.pcd.bin': the sample's id in the sets folder and pseudo-label cache."""
-    name = os.path.basename(lidar_path)
-    return name[:-len('.pcd.bin')] if name.endswith('.pcd.bin') else os.path.splitext(name)[0]
-
-
 def sample_info(nusc, sample, scene_name, cameras, max_sweeps):
     """The info of one keyframe sample (see the module docstring), without ``pts_sets_path``."""
     lidar_data = nusc.get('sample_data', sample['data'][LIDAR_CHANNEL])
@@ -167,7 +141,7 @@ def write_sweep_sets(task, options):
     lidar_path, sets_path, overwrite = task
     if os.path.isfile(sets_path) and not overwrite:
         return False
-    from hicl.geometry.segmentation import segment_lidar
+    from ..geometry.segmentation import segment_lidar
     set_ids = segment_lidar(read_lidar_points(lidar_path)[:, :3], **options)
     atomic_write(sets_path, np.ascontiguousarray(set_ids, dtype=np.int64).tofile)
     return True
@@ -215,7 +189,7 @@ def convert_nuscenes(root, out, version='v1.0-trainval', splits=None, max_sweeps
                                    f'sets ({split})', 'sweep', progress)
             result['sets_written'] += sum(written)
             result['sets_reused'] += len(written) - sum(written)
-        path = os.path.join(out, info_file_name(split))
+        path = os.path.join(out, info_file_name(split, 'nuscenes'))
         write_info_file(path, [info for info, _ in infos], version)
         result['infos'][split], result['samples'][split] = path, len(infos)
     return result

@@ -20,14 +20,14 @@ import warnings
 
 import numpy as np
 
-from hicl.fileio import atomic_write
-from hicl.parallel import progress_map
-from hicl.label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
-from hicl.datasets.point_sets import DEFAULT_SET_OPTIONS, SEGS_JSON_SUFFIX, compute_point_sets
-from hicl.datasets.scannet_raw import (
-    DEFAULT_DEPTH_SCALE, LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, ScanNetFormatError, ScanNetMissingFileError,
-    check_image_size, frame_paths, intrinsic_paths, list_frames, read_image_size, read_intrinsic, read_mesh, read_pose,
-    read_vertex_labels)
+from ..dataset_io import (DEFAULT_DEPTH_SCALE, ScanNetFormatError, ScanNetMissingFileError, check_image_size,
+                          info_file_name)
+from ..fileio import atomic_write
+from ..label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
+from ..parallel import progress_map
+from .point_sets import DEFAULT_SET_OPTIONS, SEGS_JSON_SUFFIX, compute_point_sets
+from .scannet_raw import (LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, frame_paths, intrinsic_paths, list_frames,
+                          read_image_size, read_intrinsic, read_mesh, read_pose, read_vertex_labels)
 
 INFO_VERSION = 'hicl-1.0'
 SCAN_DIR_BY_SPLIT = {'test': 'scans_test'}  # real ScanNet keeps test scans apart; other splits use scans/
@@ -315,7 +315,7 @@ def convert_scannet(root, out, splits=('train', 'val'), workers=1, frames_root=N
     copy_label_map(root, out)
     infos = {}
     for split, scene_ids in scenes_by_split.items():
-        infos[split] = os.path.join(out, f'hicl_infos_{split}.pkl')
+        infos[split] = os.path.join(out, info_file_name(split))
         write_info(infos[split], [results[scene_id][0] for scene_id in scene_ids], dataset_name, label_set)
     return dict(infos=infos,
                 converted=[scene_id for scene_id, (_, reused) in results.items() if not reused],

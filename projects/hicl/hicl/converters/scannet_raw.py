@@ -10,9 +10,10 @@ import numpy as np
 import plyfile
 from PIL import Image
 
+from ..dataset_io import ScanNetFormatError, ScanNetMissingFileError, require_file
+
 MESH_SUFFIX = '_vh_clean_2.ply'
 LABELS_SUFFIX = '_vh_clean_2.labels.ply'
-DEFAULT_DEPTH_SCALE = 1000.0  # ScanNet depth PNGs hold millimetres
 ROTATION_TOLERANCE = 1e-3  # pose files carry 6 decimals
 
 _XYZ = ('x', 'y', 'z')
@@ -20,22 +21,8 @@ _RGB = ('red', 'green', 'blue')
 _TRIANGLE_LISTS = {'face': {'vertex_indices': 3}}
 
 
-class ScanNetFormatError(ValueError):
-    """A raw ScanNet file is malformed; the message names the file and the fix."""
-
-
-class ScanNetMissingFileError(ScanNetFormatError, FileNotFoundError):
-    """A raw ScanNet file that the layout requires does not exist."""
-
-
 class InvalidPoseError(ScanNetFormatError):
     """A pose file holds non-finite values: ScanNet's mark (-inf) for frames whose tracking failed."""
-
-
-def require_file(path, what):
-    """Raise :class:`ScanNetMissingFileError` unless ``path`` is an existing file; ``what`` describes it."""
-    if not os.path.isfile(path):
-        raise ScanNetMissingFileError(f'{path}: {what} not found; check the path or re-export/re-download it')
 
 
 def _read_ply(path, what):
@@ -202,42 +189,6 @@ def embed_intrinsic(matrix3):
     matrix = np.eye(4)
     matrix[:3, :3] = matrix3
     return matrix
-
-
-def read_depth(path, depth_scale=DEFAULT_DEPTH_SCALE, size=None):
-    """Read a 16-bit depth PNG: (H, W) float32 metres, 0 where the sensor had no reading.
-
-    size: the expected [W, H] in pixels (the info file's ``camera.depth_size``), or None (not checked).
-    """
-    require_file(path, 'depth image')
-    try:
-        with Image.open(path) as image:
-            mode = image.mode
-            raw = np.asarray(image)
-    except OSError as err:
-        raise ScanNetFormatError(f'{path}: cannot decode depth image ({err}); re-export it') from err
-    _check_depth_raw(raw, mode, path)
-    if size is not None:
-        check_image_size(path, [raw.shape[1], raw.shape[0]], size, 'depth image')
-    return (raw.astype(np.float32) / np.float32(depth_scale))
-
-
-def _check_depth_raw(raw, mode, path):
-    """Raise unless ``raw`` is single-channel uint16 data (Pillow mode 'I;16*' or 'I' holding 0..65535)."""
-    is_16bit = mode.startswith('I;16') or (mode == 'I' and raw.size and 0 <= raw.min() and raw.max() <= 65535)
-    if raw.ndim != 2 or not is_16bit:
-        raise ScanNetFormatError(
-            f'{path}: depth image has mode {mode!r} and shape {raw.shape}; expected a single-channel 16-bit PNG '
-            'in millimetres (SensReader export)')
-
-
-def check_image_size(path, actual, expected, what):
-    """Raise :class:`ScanNetFormatError` naming ``path`` unless its [W, H] ``actual`` equals ``expected``."""
-    if list(actual) != list(expected):
-        raise ScanNetFormatError(
-            f'{path}: {what} is {actual[0]}x{actual[1]} pixels, but the scene\'s {what}s are {expected[0]}x'
-            f'{expected[1]} (the size recorded when the scene was converted); re-export the frame, or convert the '
-            'scene again if its frames were all re-exported at a new size')
 
 
 def read_image_size(path, what='image'):

@@ -1,0 +1,94 @@
+"""File readers and names shared by the offline converters and the runtime (datasets, transforms).
+
+The runtime never imports :mod:`hicl.converters`; whatever both read or name lives here. Only numpy and PIL
+are used, so the module imports without mmcv/mmdet3d. Units: metres.
+"""
+import os
+
+import numpy as np
+from PIL import Image
+
+DEFAULT_DEPTH_SCALE = 1000.0  # ScanNet depth PNGs hold millimetres
+NUM_POINT_FEATURES = 5  # nuScenes .pcd.bin: x y z intensity ring
+INFO_FILE_PREFIXES = dict(scannet='hicl_infos', nuscenes='hicl_nuscenes_infos')
+
+
+def info_file_name(split, dataset='scannet'):
+    """File name of the info file of ``split`` written by the ``dataset`` converter ('scannet' for ScanNet and
+    SynthRooms, 'nuscenes' for nuScenes and SynthStreet): 'hicl_infos_<split>.pkl' or
+    'hicl_nuscenes_infos_<split>.pkl'."""
+    if dataset not in INFO_FILE_PREFIXES:
+        raise ValueError(f'unknown dataset {dataset!r} for an info file name: use one of {sorted(INFO_FILE_PREFIXES)}')
+    return f'{INFO_FILE_PREFIXES[dataset]}_{split}.pkl'
+
+
+class ScanNetFormatError(ValueError):
+    """A raw ScanNet file is malformed; the message names the file and the fix."""
+
+
+class ScanNetMissingFileError(ScanNetFormatError, FileNotFoundError):
+    """A raw ScanNet file that the layout requires does not exist."""
+
+
+def require_file(path, what):
+    """Raise :class:`ScanNetMissingFileError` unless ``path`` is an existing file; ``what`` describes it."""
+    if not os.path.isfile(path):
+        raise ScanNetMissingFileError(f'{path}: {what} not found; check the path or re-export/re-download it')
+
+
+def read_depth(path, depth_scale=DEFAULT_DEPTH_SCALE, size=None):
+    """Read a 16-bit depth PNG: (H, W) float32 metres, 0 where the sensor had no reading.
+
+    size: the expected [W, H] in pixels (the info file's ``camera.depth_size``), or None (not checked).
+    """
+    require_file(path, 'depth image')
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+            raw = np.asarray(image)
+    except OSError as err:
+        raise ScanNetFormatError(f'{path}: cannot decode depth image ({err}); re-export it') from err
+    _check_depth_raw(raw, mode, path)
+    if size is not None:
+        check_image_size(path, [raw.shape[1], raw.shape[0]], size, 'depth image')
+    return (raw.astype(np.float32) / np.float32(depth_scale))
+
+
+def _check_depth_raw(raw, mode, path):
+    """Raise unless ``raw`` is single-channel uint16 data (Pillow mode 'I;16*' or 'I' holding 0..65535)."""
+    is_16bit = mode.startswith('I;16') or (mode == 'I' and raw.size and 0 <= raw.min() and raw.max() <= 65535)
+    if raw.ndim != 2 or not is_16bit:
+        raise ScanNetFormatError(
+            f'{path}: depth image has mode {mode!r} and shape {raw.shape}; expected a single-channel 16-bit PNG '
+            'in millimetres (SensReader export)')
+
+
+def check_image_size(path, actual, expected, what):
+    """Raise :class:`ScanNetFormatError` naming ``path`` unless its [W, H] ``actual`` equals ``expected``."""
+    if list(actual) != list(expected):
+        raise ScanNetFormatError(
+            f'{path}: {what} is {actual[0]}x{actual[1]} pixels, but the scene\'s {what}s are {expected[0]}x'
+            f'{expected[1]} (the size recorded when the scene was converted); re-export the frame, or convert the '
+            'scene again if its frames were all re-exported at a new size')
+
+
+def read_lidar_points(path, num_features=NUM_POINT_FEATURES):
+    """(N, num_features) float32 points of a nuScenes ``.pcd.bin`` (x y z intensity ring, LiDAR frame, metres).
+
+    Raises FileNotFoundError / ValueError naming the file when it is missing or its size is not a whole
+    number of points.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'LiDAR file {path} not found: is the nuScenes root complete (samples/ and '
+                                'sweeps/ of the blobs you use)?')
+    points = np.fromfile(path, dtype=np.float32)
+    if points.size % num_features:
+        raise ValueError(f'LiDAR file {path} holds {points.size} floats, not a multiple of {num_features} '
+                         '(x y z intensity ring): the file is truncated or not a nuScenes .pcd.bin')
+    return points.reshape(-1, num_features)
+
+
+def lidar_stem(lidar_path):
+    """The LiDAR file name without '.pcd.bin': the sample's id in the sets folder and pseudo-label cache."""
+    name = os.path.basename(lidar_path)
+    return name[:-len('.pcd.bin')] if name.endswith('.pcd.bin') else os.path.splitext(name)[0]
