@@ -9,6 +9,7 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from hicl.engine import CorrelationStageHook, JointOptimWrapperDict, stage_at_epoch
+from hicl.models import HICLSegmentor
 
 OPTIM_WRAPPER = dict(constructor='CorrelationOptimWrapperConstructor',
                      net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)),
@@ -16,7 +17,8 @@ OPTIM_WRAPPER = dict(constructor='CorrelationOptimWrapperConstructor',
 
 
 class TinyHICL(nn.Module):
-    """Stand-in with the parameter names of HICLSegmentor."""
+    """Stand-in with the parameter names of HICLSegmentor, which names its necks in NECK_NAMES."""
+    NECK_NAMES = HICLSegmentor.NECK_NAMES
 
     def __init__(self, with_necks=True):
         super().__init__()

@@ -7,8 +7,8 @@
   previous best, the oldest beyond ``max_keep_ckpts``) only after the new one is complete, and checks every
   checkpoint the runner loads (``load_from``, ``--resume``, ``tools/test.py``) against the model and the data:
   a missing, unexpected or mis-shaped key of the 3D net, missing version metadata, or another label set is an
-  error naming them. Only the training-only modules (:data:`TRAINING_ONLY_MODULES`: the correlation necks and the
-  feedback loss) may be absent from the checkpoint or ignored in it.
+  error naming them. Only the training-only modules (``HICLSegmentor.TRAINING_ONLY_MODULES``: the correlation
+  necks and the feedback loss) may be absent from the checkpoint or ignored in it.
 """
 import contextlib
 import re
@@ -20,7 +20,7 @@ from mmengine.runner import BaseLoop
 from mmdet3d.registry import HOOKS
 
 from ..fileio import atomic_write
-from .runtime import TRAINING_ONLY_MODULES
+from ..models import HICLSegmentor
 
 ATOMIC_LOCAL_BACKEND = 'hicl_atomic_local'
 MAX_KEYS_NAMED = 5
@@ -50,7 +50,7 @@ def _named(keys):
     return ', '.join(keys[:MAX_KEYS_NAMED]) + more
 
 
-def state_dict_mismatches(model_state, checkpoint_state, optional_prefixes=TRAINING_ONLY_MODULES):
+def state_dict_mismatches(model_state, checkpoint_state, optional_prefixes=HICLSegmentor.TRAINING_ONLY_MODULES):
     """What keeps ``checkpoint_state`` from loading exactly into a model whose state_dict is ``model_state``.
 
     Keys under ``optional_prefixes`` (module names) may be absent on either side. Returns a list of

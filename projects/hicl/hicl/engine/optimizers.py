@@ -5,8 +5,6 @@ from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZ
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-NECK_PREFIXES = ('intra_scene_neck.', 'inter_scene_neck.')
-
 
 @OPTIM_WRAPPERS.register_module()
 class JointOptimWrapperDict(OptimWrapperDict):
@@ -41,7 +39,7 @@ class JointOptimWrapperDict(OptimWrapperDict):
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class CorrelationOptimWrapperConstructor:
     """Builds a JointOptimWrapperDict with ``net`` (every parameter outside the necks) and ``necks`` (the
-    parameters of intra_scene_neck / inter_scene_neck), each from its own optim-wrapper config::
+    parameters of the model's ``NECK_NAMES`` modules, see HICLSegmentor), each from its own optim-wrapper config::
 
         optim_wrapper = dict(constructor='CorrelationOptimWrapperConstructor',
                              net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9)),
@@ -58,10 +56,11 @@ class CorrelationOptimWrapperConstructor:
 
     def __call__(self, model):
         model = model.module if is_model_wrapper(model) else model
+        neck_prefixes = tuple(f'{name}.' for name in getattr(model, 'NECK_NAMES', ()))
         groups = dict(net=[], necks=[])
         for name, parameter in model.named_parameters():
             if parameter.requires_grad:
-                groups['necks' if name.startswith(NECK_PREFIXES) else 'net'].append(parameter)
+                groups['necks' if name.startswith(neck_prefixes) else 'net'].append(parameter)
         if not groups['necks']:
             raise ValueError('the model has no correlation neck parameters (intra_scene_neck / inter_scene_neck): '
                              'use a single OptimWrapper for it')

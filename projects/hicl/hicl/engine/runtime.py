@@ -3,9 +3,10 @@ options they share."""
 import os.path as osp
 import warnings
 
+import torch
 from mmengine.config import DictAction
 
-import torch
+from ..models import HICLSegmentor
 
 
 def configure_runtime(cfg, launcher='none', work_dir=None, config_path=None):
@@ -29,14 +30,11 @@ def configure_runtime(cfg, launcher='none', work_dir=None, config_path=None):
     return cfg
 
 
-TRAINING_ONLY_MODULES = ('intra_scene_neck', 'inter_scene_neck', 'feedback_loss')
-
-
 def inference_only(cfg):
     """Drop the modules that only training uses (the correlation necks and the feedback loss of HICLSegmentor)
     from ``cfg.model``: inference runs the 3D net alone, and their checkpoint entries are ignored on loading.
     Returns the config (modified in place)."""
-    for key in TRAINING_ONLY_MODULES:
+    for key in HICLSegmentor.TRAINING_ONLY_MODULES:
         if key in cfg.model:
             cfg.model[key] = None
     return cfg

@@ -6,6 +6,7 @@ from torch import nn
 
 from ...pseudo_labels.anchors import load_text_anchors
 from ..losses import cross_modal_ce_loss, text_anchor_logits
+from ..point_voxels import batch_voxel_index
 
 
 @MODELS.register_module()
@@ -47,11 +48,8 @@ class PseudoLabelHead(MinkUNetHead):
 
     def loss_by_feat(self, seg_logits, batch_data_samples):
         """Eq. 1 over the pairs of every sample; a pair's logits are those of its point's voxel."""
-        voxel_offset, pair_voxels, pair_labels = 0, [], []
-        for data_sample in batch_data_samples:
-            pairs = data_sample.pseudo_pairs
-            pair_voxels.append(voxel_offset + data_sample.point2voxel_map[pairs.point_idx])
-            pair_labels.append(pairs.label)
-            voxel_offset += len(data_sample.batch_idx)
+        pairs = [data_sample.pseudo_pairs for data_sample in batch_data_samples]
+        pair_voxels = batch_voxel_index(batch_data_samples, [scene_pairs.point_idx for scene_pairs in pairs])
         logits = seg_logits[torch.cat(pair_voxels)]
-        return dict(loss_ce=cross_modal_ce_loss(logits, torch.cat(pair_labels), self.ignore_index))
+        labels = torch.cat([scene_pairs.label for scene_pairs in pairs])
+        return dict(loss_ce=cross_modal_ce_loss(logits, labels, self.ignore_index))

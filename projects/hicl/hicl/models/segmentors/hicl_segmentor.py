@@ -8,9 +8,9 @@ from mmdet3d.registry import MODELS
 
 from ...geometry.sampling import sample_points_by_set
 from ..losses import cross_modal_ce_loss, text_anchor_logits
+from ..point_voxels import batch_voxel_index
 from .label_free_segmentor import LabelFreeSegmentor
 
-NECK_NAMES = ('intra_scene_neck', 'inter_scene_neck')
 # Paper 3.4: the losses each training stage adds.
 STAGE_LOSSES = ({'loss_ce'}, {'loss_intra', 'loss_inter'}, {'loss_kl'})
 
@@ -32,10 +32,15 @@ class HICLSegmentor(LabelFreeSegmentor):
         kwargs: LabelFreeSegmentor arguments.
     """
 
+    # The correlation necks, in hierarchy order (what the necks' optimizer trains), and every module that only
+    # training uses (dropped for inference and export; optional in a checkpoint).
+    NECK_NAMES = ('intra_scene_neck', 'inter_scene_neck')
+    TRAINING_ONLY_MODULES = NECK_NAMES + ('feedback_loss',)
+
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
                  sample_every_set=False, **kwargs):
         super().__init__(**kwargs)
-        for name, cfg in zip(NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
+        for name, cfg in zip(self.NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
             # registered even when None, so a checkpoint with neck weights loads into a model without them
             self.add_module(name, MODELS.build(cfg) if cfg else None)
         self.feedback_loss = MODELS.build(feedback_loss) if feedback_loss else None
@@ -47,7 +52,7 @@ class HICLSegmentor(LabelFreeSegmentor):
 
     @property
     def has_necks(self):
-        return any(getattr(self, name) is not None for name in NECK_NAMES)
+        return any(getattr(self, name) is not None for name in self.NECK_NAMES)
 
     def set_stage(self, stage):
         """Switch the training stage (0, 1 or 2, paper 3.4)."""
@@ -79,7 +84,7 @@ class HICLSegmentor(LabelFreeSegmentor):
         net_features = voxel_features[torch.cat(voxel_idx)]
         scene_features = list(net_features.split([len(idx) for idx in voxel_idx]))
         losses = {}
-        for name, loss_name in zip(NECK_NAMES, ('loss_intra', 'loss_inter')):
+        for name, loss_name in zip(self.NECK_NAMES, ('loss_intra', 'loss_inter')):
             neck = getattr(self, name)
             if neck is None:
                 continue
@@ -100,8 +105,8 @@ def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set
     Returns voxel_idx, a list of B (M_b,) batch-voxel indices of the sampled points; pair_token_idx (P',), the
     token (row of the concatenated B scenes) of each supervising pair; pair_labels (P',) their refined labels.
     """
-    voxel_idx, pair_token_idx, pair_labels = [], [], []
-    voxel_offset = token_offset = 0
+    sampled_points, pair_token_idx, pair_labels = [], [], []
+    token_offset = 0
     for data_sample in data_samples:
         if 'point_sets' not in data_sample:
             raise KeyError('HICLSegmentor samples its correlation points over the geometric consistency sets: add '
@@ -116,9 +121,8 @@ def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set
         token_of_point[point_idx] = torch.arange(len(point_idx), device=point_sets.device) + token_offset
         pair_tokens = token_of_point[pairs.point_idx]
         supervising = labelled & (pair_tokens >= 0)
-        voxel_idx.append(data_sample.point2voxel_map[point_idx] + voxel_offset)
+        sampled_points.append(point_idx)
         pair_token_idx.append(pair_tokens[supervising])
         pair_labels.append(pairs.label[supervising])
-        voxel_offset += len(data_sample.batch_idx)
         token_offset += len(point_idx)
-    return voxel_idx, torch.cat(pair_token_idx), torch.cat(pair_labels)
+    return batch_voxel_index(data_samples, sampled_points), torch.cat(pair_token_idx), torch.cat(pair_labels)
