@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hicl.label_sets import IMAGE_IGNORE, NUSCENES_LIDARSEG_TO_16
-
+from ..label_sets import IMAGE_IGNORE, NUSCENES_LIDARSEG_TO_16
 from ..synthetic.render import camera_rays, face_normal_table, render_view
 from ..synthetic.shading import sample_light_direction, shade
 

@@ -8,8 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from hicl.fileio import atomic_write
-
+from ..fileio import atomic_write
 from .camera import render_camera, sample_lighting
 from .layout import generate_layout
 from .lidar import simulate_sweep

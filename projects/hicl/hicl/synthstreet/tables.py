@@ -3,8 +3,7 @@ import hashlib
 import json
 import os
 
-from hicl.fileio import atomic_write
-
+from ..fileio import atomic_write
 from .categories import ATTRIBUTES, LIDARSEG_CATEGORIES, VISIBILITIES
 from .rig import CHANNELS, LIDAR, quaternion
 
