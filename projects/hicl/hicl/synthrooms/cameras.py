@@ -5,7 +5,7 @@ Poses are 4x4 camera-to-world matrices; camera axes are OpenCV's: x right, y dow
 """
 import numpy as np
 
-from .render import render_view
+from ..synthetic.render import render_view
 
 # Focal length / image width (ScanNet: 1170.2 / 1296 = 0.903 for colour, 577.9 / 640 = 0.903 for depth).
 COLOR_FOCAL_RATIO = 0.9

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .render import camera_rays, face_normal_table, render_view
-from .shading import shade
+from ..synthetic.render import camera_rays, face_normal_table, render_view
+from ..synthetic.shading import shade
 
 BACKGROUND = np.array([206, 206, 202], dtype=np.uint8)  # colour where a ray leaves the room (no ceiling)
 COLOR_NOISE = 5  # colour noise is uniform in [-5, 5] per channel (std ~3.2), 0-255 scale

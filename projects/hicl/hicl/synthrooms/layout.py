@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..synthetic.boxes import Boxes
 from . import fixtures, furniture
-from .boxes import Boxes
 from .palettes import pick_color
 from .parts import NYU40_ID, Part, bounds, move, shade_color
 

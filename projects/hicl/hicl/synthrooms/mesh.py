@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shading import shade
+from ..synthetic.shading import shade
 
 # A triangle is kept when the air in front of it is free: EDGE_PROBE metres in front of its corners and GAP_PROBES
 # metres in front of its lattice cell's centre. Surfaces behind gaps narrower than 3 cm (a wall behind a

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hicl.label_sets import SCANNET20_CLASSES, SCANNET20_NYU40_IDS
+from ..label_sets import SCANNET20_CLASSES, SCANNET20_NYU40_IDS
 
 NYU40_ID = dict(zip(SCANNET20_CLASSES, SCANNET20_NYU40_IDS))
 

@@ -3,12 +3,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boxes import Boxes
+from ..synthetic.boxes import Boxes
+from ..synthetic.shading import sample_light_direction
 from .cameras import color_intrinsic, depth_intrinsic, sample_poses
 from .frames import Frame, render_frame
 from .layout import generate_layout
 from .mesh import Mesh, build_mesh
-from .shading import sample_light_direction
 
 DEFAULT_VERTEX_SPACING = 0.05  # metres
 

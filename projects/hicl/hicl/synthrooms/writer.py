@@ -10,7 +10,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from hicl.label_sets import SCANNET20_NYU40_IDS, SCANNET20_PALETTE
+from ..label_sets import SCANNET20_NYU40_IDS, SCANNET20_PALETTE
 
 COMPLETE_MARKER = '.complete'
 JPEG_OPTIONS = dict(format='JPEG', quality=90)

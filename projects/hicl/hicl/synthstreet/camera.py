@@ -1,15 +1,15 @@
 """Camera images of a street: shaded colour render, nuScenes-16 label image and instance image of one view.
 
-Uses the SynthRooms z-buffer renderer (camera-to-world poses, OpenCV axes, as nuScenes cameras) and its Lambert
-shading. Building facades get a window grid; everything fades slightly into the sky colour with distance.
+Uses the shared z-buffer renderer of hicl.synthetic (camera-to-world poses, OpenCV axes, as nuScenes cameras) and
+its Lambert shading. Building facades get a window grid; everything fades slightly into the sky colour with distance.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from hicl.label_sets import IMAGE_IGNORE, NUSCENES_LIDARSEG_TO_16
-from hicl.synthrooms.render import camera_rays, face_normal_table, render_view
-from hicl.synthrooms.shading import sample_light_direction, shade
+from ..label_sets import IMAGE_IGNORE, NUSCENES_LIDARSEG_TO_16
+from ..synthetic.render import camera_rays, face_normal_table, render_view
+from ..synthetic.shading import sample_light_direction, shade
 
 WINDOW_COLOR = np.array([58, 70, 86], dtype=np.float32)
 FLOOR_HEIGHT, WINDOW_SPACING = 3.2, 3.0  # metres

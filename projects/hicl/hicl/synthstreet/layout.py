@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hicl.synthrooms.boxes import Boxes
-
+from ..synthetic.boxes import Boxes
 from . import objects
 from .categories import (BARRIER, BICYCLE, BUS, CAR, CONSTRUCTION_VEHICLE, CONSTRUCTION_WORKER, DRIVEABLE, MANMADE,
                          MOTORCYCLE, OTHER_FLAT, PEDESTRIAN, SIDEWALK, TERRAIN, TRAFFIC_CONE, TRAILER, TRUCK,

@@ -2,16 +2,16 @@
 
 Beams are evenly spaced from -30.67 to +10.67 degrees elevation; ring 0 is the top beam, ring 31 the bottom one.
 The sensor spins clockwise seen from above: column k of a sweep is at azimuth ``phase - 2 pi k / azimuth_steps``
-(azimuth = atan2(y, x) in the LiDAR frame). Each ray returns the nearest box surface (slab test, as the camera
-renderer does), with range noise, dropout and an intensity from the surface's reflectivity and incidence angle.
-Each box is only tested against the beams and columns that can reach it.
+(azimuth = atan2(y, x) in the LiDAR frame). Each ray returns the nearest box surface (the slab test of
+hicl.synthetic.render, as the camera renderer does), with range noise, dropout and an intensity from the surface's
+reflectivity and incidence angle. Each box is only tested against the beams and columns that can reach it.
 """
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
-from hicl.synthrooms.render import _slab_test, face_normal_table
+from ..synthetic.render import face_normal_table, slab_test
 
 NUM_BEAMS = 32
 ELEVATIONS = np.deg2rad(np.linspace(-30.67, 10.67, NUM_BEAMS))  # rad, ascending (ring = 31 - beam index)
@@ -74,7 +74,7 @@ def ray_windows(boxes, lidar_to_global, azimuth_steps, phase=0.0):
 
 def cast_rays(boxes, lidar_to_global, azimuth_steps, phase=0.0):
     """Nearest hit of every ray: distance (32, A) float32 metres (inf = no hit) and box_face (32, A) int32 =
-    6 * box index + face code (see render.face_normal_table; -1 = no hit)."""
+    6 * box index + face code (see hicl.synthetic.render.face_normal_table; -1 = no hit)."""
     directions = beam_directions(azimuth_steps, phase) @ lidar_to_global[:3, :3].T  # world frame
     directions = directions.astype(np.float32)
     distance = np.full((NUM_BEAMS, azimuth_steps), np.inf, dtype=np.float32)
@@ -89,7 +89,7 @@ def cast_rays(boxes, lidar_to_global, azimuth_steps, phase=0.0):
         rays = directions[window]
         x, y = rays[..., 0], rays[..., 1]
         local_rays = (cos[b] * x + sin[b] * y, cos[b] * y - sin[b] * x, rays[..., 2])
-        t_enter, t_exit, face = _slab_test(local_rays, local_origins[b], halves[b])
+        t_enter, t_exit, face = slab_test(local_rays, local_origins[b], halves[b])
         current = distance[window]
         closer = (t_enter <= t_exit) & (t_enter > 0) & (t_enter < current)
         distance[window] = np.where(closer, t_enter, current)

@@ -6,8 +6,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw
 
-from hicl.fileio import atomic_write
-
+from ..fileio import atomic_write
 from .tables import make_token
 
 MAP_RESOLUTION = 0.1  # metres per pixel

@@ -4,8 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hicl.synthrooms.boxes import Boxes
-
+from ..synthetic.boxes import Boxes
 from .materials import paint
 
 

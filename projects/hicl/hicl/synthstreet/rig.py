@@ -7,8 +7,8 @@ Rotations below are rounded values of one real nuScenes calibration, made orthon
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from hicl.geometry.nuscenes import NUSCENES_CAMERAS, NUSCENES_IMAGE_SIZE
-from hicl.geometry.projection import scale_intrinsic
+from ..geometry.nuscenes import NUSCENES_CAMERAS, NUSCENES_IMAGE_SIZE
+from ..geometry.projection import scale_intrinsic
 
 LIDAR = 'LIDAR_TOP'
 CHANNELS = (LIDAR,) + NUSCENES_CAMERAS

@@ -1,5 +1,9 @@
 """Generate one SynthStreet scene: drive the ego along a street, write its LiDAR sweeps, lidarseg labels, camera
-images and 2D ground truth in the nuScenes layout, and return the scene's table records."""
+images and 2D ground truth in the nuScenes layout, and return the scene's table records.
+
+generate_scene runs three steps: simulate_drive (street layout, ego motion, sensor rig, capture times),
+render_drive (LiDAR sweeps and camera images of every capture, written as files) and tables.scene_records (the
+nuScenes records of the drive)."""
 import datetime
 import functools
 import os
@@ -8,13 +12,13 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from hicl.fileio import atomic_write
-
+from ..fileio import atomic_write
 from .camera import render_camera, sample_lighting
 from .layout import generate_layout
 from .lidar import simulate_sweep
 from .rig import CHANNELS, LIDAR, camera_intrinsic, sample_rig
-from .tables import VERSION, link, make_token, pose_fields, sensor_token
+from .tables import (lidarseg_filename, log_record, logfile_name, sample_data_filename, sample_data_stem,
+                     sample_data_token, scene_records, scene_tokens)
 from .trajectory import KEYFRAME_INTERVAL, SPEED_RANGE, capture_times, sample_motion
 
 # location: (vehicle, UTC offset in hours, left-hand traffic)
@@ -36,6 +40,26 @@ class SceneSpec(NamedTuple):
     features: tuple
 
 
+class Capture(NamedTuple):
+    """One sensor reading of a drive: ``channel``, ``timestamp`` (microseconds since the epoch), index ``sample`` of
+    the keyframe sample it belongs to, ``key_frame`` and the ego pose ``ego_to_global`` (4, 4) at that time."""
+    channel: str
+    timestamp: int
+    sample: int
+    key_frame: bool
+    ego_to_global: np.ndarray
+
+
+class Drive(NamedTuple):
+    """The simulated drive of one scene: the street ``layout`` (StreetLayout), sensor ``rig`` {channel:
+    sensor-to-ego (4, 4)}, UTC ``start`` (datetime) of its log and every sensor reading (``captures``, Capture in
+    generation order)."""
+    layout: object
+    rig: dict
+    start: datetime.datetime
+    captures: list
+
+
 def _save_array(path, array):
     """Write a numpy array's raw bytes (C order) atomically."""
     atomic_write(path, np.ascontiguousarray(array).tofile)
@@ -44,18 +68,6 @@ def _save_array(path, array):
 def _save_image(path, array, options):
     """Encode an image array with PIL ``save`` options and write it atomically."""
     atomic_write(path, functools.partial(Image.fromarray(array).save, **options))
-
-
-def _log(seed, spec, rng):
-    """The scene's log record and its start time (microseconds since the epoch)."""
-    vehicle, utc_offset, _ = LOCATIONS[spec.location]
-    hour = datetime.timedelta(hours=1)
-    start = FIRST_DAY + spec.index * 24 * hour + rng.uniform(1, 10) * hour  # timedelta keeps whole microseconds
-    local = start + datetime.timedelta(hours=utc_offset)
-    logfile = f'{vehicle}-{local:%Y-%m-%d-%H-%M-%S}{utc_offset:+03d}00'
-    record = dict(token=make_token(seed, spec.name, 'log'), logfile=logfile, vehicle=vehicle,
-                  date_captured=f'{local:%Y-%m-%d}', location=spec.location)
-    return record, (start - EPOCH) // datetime.timedelta(microseconds=1)
 
 
 def _rngs(seed, index):
@@ -72,75 +84,73 @@ def scene_layout(spec, seed, samples_per_scene):
     return speed, generate_layout(rng, length, spec.center, heading, LOCATIONS[spec.location][2], spec.features)
 
 
+def _start_time(spec, rng):
+    """UTC start (datetime) of the scene's log: 1-10 h into day ``spec.index`` after FIRST_DAY."""
+    hour = datetime.timedelta(hours=1)
+    return FIRST_DAY + spec.index * 24 * hour + rng.uniform(1, 10) * hour  # timedelta keeps whole microseconds
+
+
+def _captures(start, motion, keyframes, sweeps, camera_times):
+    """Every sensor reading of the drive in generation order (the order of the sample_data table): for keyframe k
+    the LiDAR keyframe, its sweeps up to keyframe k + 1 (which belong to sample k + 1), then the cameras.
+    Times as capture_times returns them; ``start`` (UTC datetime) is the first keyframe's."""
+    start_us = (start - EPOCH) // datetime.timedelta(microseconds=1)
+    readings = []
+    for k, keyframe in enumerate(keyframes):
+        readings.append((LIDAR, keyframe, k, True))
+        readings += [(LIDAR, time, k + 1, False) for time in (sweeps[k] if k + 1 < len(keyframes) else ())]
+        readings += [(channel, camera_times[channel][k], k, True) for channel in CHANNELS[1:]]
+    return [Capture(channel, int(start_us + time), sample, key_frame, motion.ego_to_global(time / 1e6))
+            for channel, time, sample, key_frame in readings]
+
+
+def simulate_drive(spec, seed, samples_per_scene, sweeps_per_sample, motion_rng, time_rng):
+    """The street of scene ``spec`` and the ego's drive along it: its sensor rig (from ``motion_rng`` after the
+    motion), log start time and capture times (from ``time_rng``)."""
+    speed, layout = scene_layout(spec, seed, samples_per_scene)
+    motion = sample_motion(motion_rng, layout.street_pose, layout.ego_lane, speed)
+    rig = sample_rig(motion_rng)
+    start = _start_time(spec, time_rng)
+    keyframes, sweeps, camera_times = capture_times(time_rng, samples_per_scene, sweeps_per_sample)
+    return Drive(layout, rig, start, _captures(start, motion, keyframes, sweeps, camera_times))
+
+
+def render_drive(root, drive, logfile, token, image_size, azimuth_steps, lidar_rng, camera_rng):
+    """Simulate every capture of ``drive`` and write its files under ``root``: LiDAR sweeps (``lidar_rng``) with
+    lidarseg labels at keyframes; camera images (lighting and noise from ``camera_rng``) with their 2D ground truth.
+    File names follow tables.py (``logfile``: the log's name, ``token``: the scene's token function)."""
+    lighting = sample_lighting(camera_rng)
+    for capture in drive.captures:
+        channel, timestamp = capture.channel, capture.timestamp
+        pose = capture.ego_to_global @ drive.rig[channel]
+        path = os.path.join(root, sample_data_filename(logfile, channel, timestamp, capture.key_frame))
+        if channel == LIDAR:
+            sweep = simulate_sweep(drive.layout, pose, lidar_rng, azimuth_steps)
+            _save_array(path, sweep.points)
+            if capture.key_frame:
+                labels_path = lidarseg_filename(sample_data_token(token, channel, timestamp))
+                _save_array(os.path.join(root, labels_path), sweep.labels)
+            continue
+        rgb, labels, instances = render_camera(drive.layout, pose, camera_intrinsic(channel, image_size), image_size,
+                                               lighting, camera_rng)
+        stem = sample_data_stem(logfile, channel, timestamp)
+        _save_image(path, rgb, JPEG_OPTIONS)
+        _save_image(os.path.join(root, 'synth_2d', 'labels', channel, f'{stem}.png'), labels, PNG_OPTIONS)
+        _save_image(os.path.join(root, 'synth_2d', 'instances', channel, f'{stem}.png'), instances, PNG_OPTIONS)
+
+
 def generate_scene(root, spec, seed, samples_per_scene=8, sweeps_per_sample=0, image_size=(400, 225),
                    azimuth_steps=1084):
     """Write scene ``spec`` under ``root`` and return {table name: [records]} of its log, scene, sample,
     sample_data, ego_pose, calibrated_sensor and lidarseg records, plus ``map`` = (location, log token,
     driveable (K, 4, 2) global xy corners). Deterministic from (seed, spec.index)."""
     _, motion_rng, time_rng, lidar_rng, camera_rng = _rngs(seed, spec.index)
-    speed, layout = scene_layout(spec, seed, samples_per_scene)
-    motion = sample_motion(motion_rng, layout.street_pose, layout.ego_lane, speed)
-    rig = sample_rig(motion_rng)
-    lighting = sample_lighting(camera_rng)
-    log, start = _log(seed, spec, time_rng)
-    keyframes, sweeps, camera_times = capture_times(time_rng, samples_per_scene, sweeps_per_sample)
-
-    def token(*parts):
-        return make_token(seed, spec.name, *parts)
-
-    calibrated = {channel: dict(token=token('calibrated_sensor', channel), sensor_token=sensor_token(channel),
-                                camera_intrinsic=[] if channel == LIDAR else
-                                camera_intrinsic(channel, image_size).tolist(), **pose_fields(rig[channel]))
-                  for channel in CHANNELS}
-    samples = link([dict(token=token('sample', k), timestamp=int(start + keyframes[k]),
-                         scene_token=token('scene')) for k in range(samples_per_scene)])
-    records = dict(sample_data=[], ego_pose=[], lidarseg=[])
-
-    def add_sample_data(channel, time, sample, key, folder, extension):
-        """Record one sample_data with its ego pose; returns (record, sensor-to-global pose, file stem)."""
-        timestamp = int(start + time)
-        sd_token = token(channel, timestamp)
-        ego_to_global = motion.ego_to_global(time / 1e6)
-        stem = f'{log["logfile"]}__{channel}__{timestamp}'
-        width, height = (0, 0) if channel == LIDAR else image_size
-        record = dict(token=sd_token, sample_token=sample['token'], ego_pose_token=sd_token,
-                      calibrated_sensor_token=calibrated[channel]['token'], timestamp=timestamp,
-                      fileformat='pcd' if channel == LIDAR else 'jpg', is_key_frame=key, height=height, width=width,
-                      filename=f'{folder}/{channel}/{stem}.{extension}')
-        records['sample_data'].append(record)
-        records['ego_pose'].append(dict(token=sd_token, timestamp=timestamp, **pose_fields(ego_to_global)))
-        return record, ego_to_global @ rig[channel], stem
-
-    lidar_chain = []
-    for k, sample in enumerate(samples):
-        record, pose, _ = add_sample_data(LIDAR, keyframes[k], sample, True, 'samples', 'pcd.bin')
-        sweep = simulate_sweep(layout, pose, lidar_rng, azimuth_steps)
-        _save_array(os.path.join(root, record['filename']), sweep.points)
-        lidarseg = dict(token=record['token'], sample_data_token=record['token'],
-                        filename=f'lidarseg/{VERSION}/{record["token"]}_lidarseg.bin')
-        _save_array(os.path.join(root, lidarseg['filename']), sweep.labels)
-        records['lidarseg'].append(lidarseg)
-        lidar_chain.append(record)
-        for time in (sweeps[k] if k + 1 < samples_per_scene else ()):  # sweeps up to the next keyframe
-            record, pose, _ = add_sample_data(LIDAR, time, samples[k + 1], False, 'sweeps', 'pcd.bin')
-            _save_array(os.path.join(root, record['filename']), simulate_sweep(layout, pose, lidar_rng,
-                                                                               azimuth_steps).points)
-            lidar_chain.append(record)
-        for channel in CHANNELS[1:]:
-            record, pose, stem = add_sample_data(channel, camera_times[channel][k], sample, True, 'samples', 'jpg')
-            rgb, labels, instances = render_camera(layout, pose, np.array(calibrated[channel]['camera_intrinsic']),
-                                                   image_size, lighting, camera_rng)
-            _save_image(os.path.join(root, record['filename']), rgb, JPEG_OPTIONS)
-            _save_image(os.path.join(root, 'synth_2d', 'labels', channel, f'{stem}.png'), labels, PNG_OPTIONS)
-            _save_image(os.path.join(root, 'synth_2d', 'instances', channel, f'{stem}.png'), instances, PNG_OPTIONS)
-    link(lidar_chain)
-    for channel in CHANNELS[1:]:
-        link([record for record in records['sample_data'] if record['calibrated_sensor_token'] ==
-              calibrated[channel]['token']])
-    scene = dict(token=token('scene'), log_token=log['token'], nbr_samples=samples_per_scene,
-                 first_sample_token=samples[0]['token'], last_sample_token=samples[-1]['token'], name=spec.name,
-                 description=f'SynthStreet procedural street in {spec.location}, '
-                             f'{"left" if LOCATIONS[spec.location][2] else "right"}-hand traffic')
-    records.update(log=[log], scene=[scene], sample=samples, calibrated_sensor=list(calibrated.values()),
-                   map=(spec.location, log['token'], layout.driveable))
-    return records
+    vehicle, utc_offset, left_hand = LOCATIONS[spec.location]
+    token = scene_tokens(seed, spec.name)
+    drive = simulate_drive(spec, seed, samples_per_scene, sweeps_per_sample, motion_rng, time_rng)
+    render_drive(root, drive, logfile_name(vehicle, drive.start, utc_offset), token, image_size, azimuth_steps,
+                 lidar_rng, camera_rng)
+    log = log_record(token, vehicle, spec.location, drive.start, utc_offset)
+    description = f'SynthStreet procedural street in {spec.location}, {"left" if left_hand else "right"}-hand traffic'
+    records = scene_records(token, log, spec.name, description, drive.rig, drive.captures, image_size)
+    return dict(records, map=(spec.location, log['token'], drive.layout.driveable))

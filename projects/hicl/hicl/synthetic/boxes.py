@@ -1,4 +1,5 @@
-"""Oriented boxes (rotated about the world z axis): the only primitive SynthRooms scenes are built from."""
+"""Oriented boxes (rotated about the world z axis): the only primitive SynthRooms and SynthStreet scenes are built
+from."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +23,9 @@ class Boxes:
     """B oriented boxes of a scene.
 
     centers (B, 3) metres, world frame (z up); sizes (B, 3) full extents in metres along the box's own x, y, z;
-    yaws (B,) rad about world z; colors (B, 3) uint8 base colour; labels (B,) NYU40 id; instances (B,) object
-    id >= 1 (several boxes of one object share it).
+    yaws (B,) rad about world z; colors (B, 3) uint8 base colour; labels (B,) class id (NYU40 id in SynthRooms,
+    nuScenes-lidarseg general index in SynthStreet); instances (B,) object id >= 1 (several boxes of one object
+    share it).
     """
     centers: np.ndarray
     sizes: np.ndarray

@@ -1,5 +1,6 @@
-"""Lambert shading under one directional light plus ambient, shared by the mesh colours and the rendered images
-so that both agree (a face has the same brightness in the mesh and in every frame)."""
+"""Lambert shading under one directional light plus ambient. SynthRooms applies it to both the mesh colours and the
+rendered images so that both agree (a face has the same brightness in the mesh and in every frame); SynthStreet
+shades its camera images with it."""
 import numpy as np
 
 AMBIENT = 0.6

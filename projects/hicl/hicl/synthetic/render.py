@@ -2,7 +2,8 @@
 
 Each box is intersected (slab test) with the rays of the pixels inside its screen rectangle only; the rectangle
 bounds the part of the box in front of the near plane, so the result equals casting every ray against every box.
-Depth is the camera z of the nearest hit (as in ScanNet depth maps), not the ray length.
+Depth is the camera z of the nearest hit (as in ScanNet depth maps), not the ray length. slab_test, the ray / box
+intersection, is public for other ray casters (SynthStreet's LiDAR).
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,10 +78,14 @@ def face_normal_table(boxes):
     return np.einsum('bij,fj->bfi', boxes.rotations, local).astype(np.float32)
 
 
-def _slab_test(local_rays, local_origin, half):
+def slab_test(local_rays, local_origin, half):
     """Slab test of rays ``local_rays`` (3 arrays (h, w), box frame) from ``local_origin`` (3,) against a box of
     half extents ``half`` (3,). Returns entry and exit ray parameters (h, w) (a miss where entry > exit) and the
-    code (h, w) of the entry face (see face_normal_table)."""
+    code (h, w) of the entry face (see face_normal_table).
+
+    The box frame is centred on the box, along its axes. A ray parameter t is the hit point's distance along the
+    ray in units of its direction's length; entry < 0 means the origin lies inside the box or the box is behind it,
+    so callers keep hits with entry <= exit and entry beyond their own near limit."""
     t_enter = t_exit = face = None
     with np.errstate(divide='ignore', invalid='ignore'):
         for axis, (direction, origin, extent) in enumerate(zip(local_rays, local_origin, half)):
@@ -99,7 +104,8 @@ def _slab_test(local_rays, local_origin, half):
 
 
 def render_view(boxes, pose, intrinsic, size):
-    """Ray-cast ``boxes`` from camera-to-world ``pose`` (4, 4) with ``intrinsic`` (4, 4) at ``size`` = (W, H)."""
+    """Ray-cast ``boxes`` from camera-to-world ``pose`` (4, 4) with ``intrinsic`` (3, 3) or (4, 4) at ``size`` =
+    (W, H)."""
     width, height = size
     rays = camera_rays(intrinsic, size) @ pose[:3, :3].T.astype(np.float32)
     ray_x, ray_y, ray_z = (np.ascontiguousarray(rays[..., axis]) for axis in range(3))  # world directions
@@ -115,7 +121,7 @@ def render_view(boxes, pose, intrinsic, size):
         rect = np.s_[v_start:v_stop, u_start:u_stop]
         x, y = ray_x[rect], ray_y[rect]
         local_rays = (cos[b] * x + sin[b] * y, cos[b] * y - sin[b] * x, ray_z[rect])
-        t_enter, t_exit, face = _slab_test(local_rays, local_origins[b], halves[b])
+        t_enter, t_exit, face = slab_test(local_rays, local_origins[b], halves[b])
         closer = (t_enter <= t_exit) & (t_enter > NEAR) & (t_enter < depth[rect])
         np.copyto(depth[rect], t_enter, where=closer)
         np.copyto(box_face[rect], face.astype(np.int32) + 6 * b, where=closer)
