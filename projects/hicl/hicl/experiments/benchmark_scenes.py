@@ -2,6 +2,8 @@
 nuScenes-like LiDAR sweep. Units: metres, pixels."""
 import numpy as np
 
+from ..synthetic import Boxes, render_view
+
 ROOM_SIZE = (6.0, 5.0, 3.0)  # metres, an axis-aligned box room with a corner at the origin
 SCANNET_DEPTH_FOCAL = 577.87  # pixels, ScanNet's depth camera at 640x480
 
@@ -28,18 +30,26 @@ def room_cameras(num_frames, height=1.5):
     return poses
 
 
+def room_walls(thickness=0.1):
+    """The 6 faces (floor, ceiling, 4 walls) of the ``ROOM_SIZE`` room as ``thickness``-m Boxes just outside it."""
+    size = np.asarray(ROOM_SIZE)
+    centers, sizes = [], []
+    for axis in range(3):
+        for side in (-thickness / 2, size[axis] + thickness / 2):
+            center, extent = size / 2, size + 2 * thickness
+            centers.append(np.where(np.arange(3) == axis, side, center))
+            sizes.append(np.where(np.arange(3) == axis, thickness, extent))
+    count = len(centers)
+    return Boxes(centers=np.array(centers), sizes=np.array(sizes), yaws=np.zeros(count),
+                 colors=np.zeros((count, 3), np.uint8), labels=np.zeros(count, np.int64),
+                 instances=np.arange(1, count + 1))
+
+
 def render_box_depth(camera_to_world, intrinsic, image_size):
-    """(V, H, W) float32 depth maps (camera z, metres) of the inside of the ``ROOM_SIZE`` box, by ray casting."""
-    width, height = image_size
-    col, row = np.meshgrid(np.arange(width), np.arange(height))
-    rays = np.stack([(col - intrinsic[0, 2]) / intrinsic[0, 0], (row - intrinsic[1, 2]) / intrinsic[1, 1],
-                     np.ones_like(col, dtype=np.float64)], axis=-1)  # camera frame, z = 1
-    world_rays = np.einsum('vij,hwj->vhwi', camera_to_world[:, :3, :3], rays)
-    centre = camera_to_world[:, None, None, :3, 3]
-    bound = np.where(world_rays > 0, np.asarray(ROOM_SIZE), 0.0)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        steps = np.where(world_rays != 0, (bound - centre) / world_rays, np.inf)
-    return steps.min(axis=-1).astype(np.float32)  # the ray's z is 1, so the step to the first face is its depth
+    """(V, H, W) float32 depth maps (camera z, metres) of the inside of the ``ROOM_SIZE`` room, ray-cast with
+    :func:`hicl.synthetic.render_view`."""
+    walls = room_walls()
+    return np.stack([render_view(walls, pose, intrinsic, image_size).depth for pose in camera_to_world])
 
 
 def synthetic_pairing_scene(num_points, num_frames, image_size, num_classes=20, seed=0):
