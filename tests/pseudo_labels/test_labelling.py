@@ -168,3 +168,27 @@ def test_command_line_tool_writes_the_cache_of_a_config(tmp_path, monkeypatch, c
     assert '6 frames, 6 labelled now' in capsys.readouterr().out
     PseudoLabelCache(tmp_path / 'pseudo').verify(manifest_for(SimulatedVLMLabeller(token_size=4), LABEL_SIZE))
     assert PseudoLabelCache(tmp_path / 'pseudo').read('scene0001_00', '2').shape == (24, 32)
+
+
+def test_a_labeller_outside_the_contract_is_refused_with_the_fix():
+    from hicl.pseudo_labels import PseudoLabeller
+    from hicl.pseudo_labels.labelling import label_frames, manifest_for
+
+    class DuckLabeller:  # has the methods, but does not state the contract
+        class_names, required_inputs, batch_size = ('wall',), (), 1
+
+        def label_batch(self, frame_ids, label_size):
+            return [np.zeros(label_size[::-1], np.uint8) for _ in frame_ids]
+
+    for call in (lambda: label_frames(DuckLabeller(), [], '', (4, 3), None),
+                 lambda: manifest_for(DuckLabeller(), (4, 3))):
+        with pytest.raises(TypeError, match='DuckLabeller is not a pseudo-labeller: derive it from '
+                                            'hicl.pseudo_labels.PseudoLabeller'):
+            call()
+
+    class Unfinished(PseudoLabeller):
+        class_names, params = ('wall',), {}
+
+    assert Unfinished().config == dict(type='Unfinished')
+    with pytest.raises(NotImplementedError, match='Unfinished must implement label_batch'):
+        label_frames(Unfinished(), [('s', dict(frame_id='0'))], '', (4, 3), None)

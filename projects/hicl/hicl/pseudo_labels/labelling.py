@@ -1,15 +1,7 @@
 """Label every frame of a dataset into the pseudo-label cache (the logic behind tools/make_pseudo_labels.py).
 
-A labeller (simulated or MaskCLIP), built by ``hicl.registry.PSEUDO_LABELLERS.build(cfg)``, offers:
-
-- ``class_names``: the C class names its ids 0..C-1 refer to;
-- ``config``: dict with 'type' and every parameter (written to the cache manifest);
-- ``anchor_sha256``: sha256 of the text anchors it uses, or None;
-- ``required_inputs``: names of the per-frame inputs it reads, keys of ``FRAME_INPUTS``;
-- ``label(scene_id, frame_id, **inputs)``: the (h, w) uint8 pseudo-label image (255 = no label) at the label
-  image size;
-- optionally ``batch_size`` and ``label_batch(label_size, **inputs)``, each input a list over frames: the list
-  of their label images at label_size = (w, h). Labellers offering it (MaskCLIP) are run on batches of frames.
+A labeller (simulated or MaskCLIP), built by ``hicl.registry.PSEUDO_LABELLERS.build(cfg)``, is a
+:class:`~hicl.pseudo_labels.labeller.PseudoLabeller`: that class states what this module uses of it.
 """
 import os
 
@@ -22,6 +14,7 @@ from ..label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map
 from ..metrics import confusion_matrix, iou_per_class, mean_iou
 from ..safe_pickle import load_info_file
 from .cache import PseudoLabelCache, make_manifest
+from .labeller import PseudoLabeller
 
 DEFAULT_LABEL_SIZE = (320, 240)  # (w, h): the 640x480 colour frame halved
 # Per-frame labeller input -> (frame info key holding its path, what the file is).
@@ -80,19 +73,24 @@ def read_frame_inputs(labeller, scene_id, frame, data_root, label_size, label_lu
 
 
 def label_frames(labeller, frames, data_root, label_size, label_lut):
-    """Run ``labeller`` on (scene_id, frame info) pairs, in one ``label_batch`` call when the labeller offers
-    it, frame by frame otherwise. Returns the frames' inputs (list of dicts) and (h, w) uint8 label images."""
+    """Run ``labeller`` (a PseudoLabeller) on (scene_id, frame info) pairs in one ``label_batch`` call.
+    Returns the frames' inputs (list of dicts) and (h, w) uint8 label images."""
+    check_labeller(labeller)
     inputs = [read_frame_inputs(labeller, scene_id, frame, data_root, label_size, label_lut)
               for scene_id, frame in frames]
-    if hasattr(labeller, 'label_batch'):
-        labels = labeller.label_batch(label_size, **{key: [frame_inputs[key] for frame_inputs in inputs]
-                                                     for key in labeller.required_inputs})
-    else:
-        labels = [labeller.label(scene_id, frame['frame_id'], **frame_inputs)
-                  for (scene_id, frame), frame_inputs in zip(frames, inputs)]
+    labels = labeller.label_batch([(scene_id, frame['frame_id']) for scene_id, frame in frames], label_size,
+                                  **{key: [frame_inputs[key] for frame_inputs in inputs]
+                                     for key in labeller.required_inputs})
     for frame_labels in labels:
         check_label_image(frame_labels, label_size, len(labeller.class_names))
     return inputs, labels
+
+
+def check_labeller(labeller):
+    """Raise TypeError unless ``labeller`` is a PseudoLabeller (the contract the labelling code relies on)."""
+    if not isinstance(labeller, PseudoLabeller):
+        raise TypeError(f'{type(labeller).__name__} is not a pseudo-labeller: derive it from '
+                        'hicl.pseudo_labels.PseudoLabeller and implement label_batch')
 
 
 def check_label_image(labels, label_size, num_classes):
@@ -107,6 +105,7 @@ def check_label_image(labels, label_size, num_classes):
 
 def manifest_for(labeller, label_size):
     """The cache manifest describing ``labeller`` and the label image size (w, h)."""
+    check_labeller(labeller)
     return make_manifest(labeller.config, labeller.class_names, label_size, labeller.anchor_sha256)
 
 
@@ -127,7 +126,7 @@ def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LAB
     num_classes = len(labeller.class_names)
     confusion = np.zeros((num_classes, num_classes + 1), dtype=np.int64)
     frames = [(scene['scene_id'], frame) for scene in infos for frame in scene['frames']]
-    batch_size = getattr(labeller, 'batch_size', 1)
+    batch_size = labeller.batch_size
     written = evaluated = 0
     with tqdm(total=len(frames), desc='pseudo-labels', unit='frame', disable=not progress) as bar:
         for start in range(0, len(frames), batch_size):

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..registry import PSEUDO_LABELLERS
 from .anchors import anchors_hash, read_text_anchor_file
+from .labeller import PseudoLabeller
 
 RANDOM_WEIGHTS = (None, 'none')
 RANDOM_WEIGHTS_SEED = 0  # the random-weight tower is drawn from this seed, so its labels are reproducible
@@ -222,7 +223,7 @@ def color_to_tensor(color, input_size):
 
 
 @PSEUDO_LABELLERS.register_module()
-class MaskCLIPLabeller:
+class MaskCLIPLabeller(PseudoLabeller):
     """Pixel pseudo-labels from MaskCLIP dense features and the text anchors of ``anchors_file``.
 
     model / pretrained: open_clip model name and weights (tag or local file; None / 'none': random weights);
@@ -260,12 +261,6 @@ class MaskCLIPLabeller:
         dense_features.patch_grid(self.input_size[1], self.input_size[0])
         return dense_features
 
-    @property
-    def config(self):
-        """Type and every parameter that shapes the labels, as written to the cache manifest (the anchors
-        themselves are recorded by their hash)."""
-        return dict(type=type(self).__name__, **self.params)
-
     def token_scores(self, colors):
         """List of B (H, W, 3) uint8 RGB frames -> (B, C, h, w) class scores at the network input's patch grid:
         the cosine logits, then MaskCLIP's refinements in its order where enabled: prompt denoising (dropped
@@ -288,15 +283,11 @@ class MaskCLIPLabeller:
         upsampled = F.interpolate(scores, size=(label_size[1], label_size[0]), mode='bilinear', align_corners=False)
         return upsampled.argmax(dim=1).to(torch.uint8).cpu().numpy()
 
-    def label_batch(self, label_size, color):
-        """Label frames together: ``color`` a list of (H, W, 3) uint8 RGB frames, label_size (W, H) ->
-        list of (H, W) uint8 label images (ids 0..C-1; MaskCLIP labels every pixel)."""
+    def label_batch(self, frame_ids, label_size, color):
+        """Label frames together: ``color`` a list of (H, W, 3) uint8 RGB frames (``frame_ids`` unused),
+        label_size (W, H) -> list of (H, W) uint8 label images (ids 0..C-1; MaskCLIP labels every pixel)."""
         labels = []
         for start in range(0, len(color), self.batch_size):
             chunk = color[start:start + self.batch_size]
             labels.extend(self.labels_from_scores(self.token_scores(chunk), label_size))
         return labels
-
-    def label(self, scene_id, frame_id, color, label_size):
-        """(H, W) uint8 label image of one (H', W', 3) uint8 RGB frame at label_size = (W, H)."""
-        return self.label_batch(label_size, [color])[0]

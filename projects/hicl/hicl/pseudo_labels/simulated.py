@@ -33,6 +33,7 @@ from scipy.special import ndtri
 
 from ..label_sets import IMAGE_IGNORE, NUSCENES16_CLASSES, SCANNET20_CLASSES
 from ..registry import PSEUDO_LABELLERS
+from .labeller import PseudoLabeller
 
 FURNITURE = ('cabinet', 'bed', 'chair', 'sofa', 'table', 'bookshelf', 'counter', 'desk')
 # Groups of classes a CLIP-style labeller confuses with each other; a class's partners are the union of its
@@ -270,7 +271,7 @@ def id_hash(value):
 
 
 @PSEUDO_LABELLERS.register_module()
-class SimulatedVLMLabeller:
+class SimulatedVLMLabeller(PseudoLabeller):
     """Pseudo-labels made from true 2D labels by MaskCLIP-like noise (see the module docstring).
 
     Probabilities are per scene-class (scene_confusion_prob), per object and view (view_confusion_prob,
@@ -282,7 +283,6 @@ class SimulatedVLMLabeller:
     and ``class_flips`` (``NOISE_PRESETS``); each may be passed explicitly instead.
     """
     required_inputs = ('true_labels', 'instances')
-    anchor_sha256 = None
 
     def __init__(self, class_names=None, seed=0, token_size=16, upsample='bilinear',
                  scene_confusion_prob=0.1, view_confusion_prob=0.15, bleed_prob=0.3, token_confusion_prob=0.15,
@@ -308,10 +308,10 @@ class SimulatedVLMLabeller:
         self.partner_table = confusion_partner_table(class_names, confusion_groups)
         self.flip_targets, self.flip_probs = class_flip_table(class_names, class_flips)
 
-    @property
-    def config(self):
-        """Type and every parameter, as written to the cache manifest."""
-        return dict(type=type(self).__name__, **self.params)
+    def label_batch(self, frame_ids, label_size, true_labels, instances):
+        """:meth:`label` of each frame (the true labels are read at label_size already)."""
+        return [self.label(scene_id, frame_id, frame_truth, frame_instances)
+                for (scene_id, frame_id), frame_truth, frame_instances in zip(frame_ids, true_labels, instances)]
 
     def label(self, scene_id, frame_id, true_labels, instances):
         """(H, W) uint8 noisy labels from (H, W) true train ids / 255 and (H, W) instance ids (0 = none).
