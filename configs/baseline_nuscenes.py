@@ -1,11 +1,7 @@
-# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss)
-# on nuScenes lidarseg with the paper's settings: SPVCNN,
-# 10 cm voxels, intensity input, the 6 cameras of each keyframe, batch 8, SGD lr 0.2, 30 epochs, cosine decay.
+# The Eq. 1 baseline (paper EXP I: the cross-modal CE alone, not CLIP2Scene's full loss) on nuScenes lidarseg
+# with the paper's settings: SPVCNN, 10 cm voxels, intensity input, the 6 cameras of each keyframe, batch 8,
+# SGD lr 0.2, 30 epochs, cosine decay.
 _base_ = ['./_base_/datasets/nuscenes_label_free.py', './_base_/models/spvcnn_clip.py',
           './_base_/schedules/sgd_cosine.py', './_base_/default_runtime.py']
 
-max_epochs = 30
-lr = 0.2
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=lr * 1e-3, by_epoch=True, begin=0,
-                        end=max_epochs)]
-train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+train_cfg = dict(max_epochs=30, val_interval=5)

@@ -101,3 +101,38 @@ def test_sweep_backbone_benchmark_voxelises_at_10_cm():
     result = benchmark_sweep_backbone(model, points, num_iters=1, warmup=0)
     assert result['voxels'] == len(np.unique(np.round(xyz / 0.1).astype(np.int64), axis=0))
     assert result['params'] == 2_025_792 and result['iter_s'] > 0
+
+
+def base_files(path):
+    """The files a config's ``_base_`` lists, resolved against its folder."""
+    import ast
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == '_base_' for t in node.targets):
+            names = ast.literal_eval(node.value)
+            return [(path.parent / name).resolve() for name in ([names] if isinstance(names, str) else names)]
+    return []
+
+
+def config_depth(path):
+    """Levels of files a config resolves through: 1 for a file without ``_base_``."""
+    return 1 + max((config_depth(base) for base in base_files(path)), default=0)
+
+
+def test_every_config_resolves_within_four_levels():
+    configs = [path for path in (REPO / 'configs').rglob('*.py') if '_base_' not in path.parts]
+    depths = {str(path.relative_to(REPO / 'configs')): config_depth(path) for path in configs}
+    assert len(depths) >= 14 and max(depths.values()) <= 4, depths
+    assert depths['hicl_synthrooms.py'] == depths['ablation/exp5_feedback_kl.py'] == 4
+
+
+def test_the_demo_config_is_the_last_ablation_row():
+    demo, row = load('hicl_synthrooms'), load('ablation/exp5_feedback_kl')
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'custom_hooks', 'train_cfg', 'train_dataloader'):
+        assert demo.to_dict()[key] == row.to_dict()[key], key
+
+
+@pytest.mark.parametrize('name', ['baseline_synthrooms', 'hicl_synthrooms', 'hicl_scannet', 'baseline_nuscenes'])
+def test_the_cosine_schedule_takes_its_length_from_train_cfg(name):
+    """Only train_cfg.max_epochs says how long training is: the runner fills in the scheduler's end and T_max."""
+    scheduler = load(name).param_scheduler[0]
+    assert scheduler.type == 'CosineAnnealingLR' and 'T_max' not in scheduler and 'end' not in scheduler

@@ -71,6 +71,8 @@ class RecordLosses(Hook):
         self.necks_steps_at_start = {key: float(value['step']) for key, value in state.items()}
         self.scheduler_epochs_at_start = {name: schedulers[0].last_step
                                           for name, schedulers in runner.param_schedulers.items()}
+        self.scheduler_lengths = {name: (schedulers[0].T_max, schedulers[0].end)
+                                  for name, schedulers in runner.param_schedulers.items()}
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.loss_names.append(sorted(name for name in outputs if name.startswith('loss_')))
@@ -118,6 +120,8 @@ def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthroom
     recorder = RecordLosses()
     train_recording(tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=2), recorder)
     assert recorder.loss_names == [['loss_ce'], ['loss_ce', 'loss_inter', 'loss_intra']]  # one iteration per epoch
+    # the configs leave the cosine's length to the runner: each optimizer's schedule spans train_cfg.max_epochs
+    assert recorder.scheduler_lengths == {'net': (2, 2), 'necks': (2, 2)}
     checkpoint = torch.load(work_dir / 'epoch_2.pth', weights_only=False)
     assert set(checkpoint['optimizer']) == {'net', 'necks'} and set(checkpoint['param_schedulers']) == {'net', 'necks'}
     necks_state = checkpoint['optimizer']['necks']['state']

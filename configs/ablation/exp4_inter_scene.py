@@ -1,7 +1,10 @@
 # Paper EXP IV: EXP III + inter-scene correlation (3.2.3, Eq. 7): the intra-scene outputs of ALL scenes of the
 # batch (and, distributed, of all ranks) pass a second 3-layer transformer as one sequence, so attention spans
 # scenes; same Eq. 4 loss on its outputs.
-_base_ = ['./exp3_intra_scene.py']
+_base_ = ['../baseline_synthrooms.py', '../_base_/hicl_cpu.py']
 
-model = dict(inter_scene_neck=dict(type='InterSceneCorrelationNeck', gather_across_ranks=True,
-                                   transformer={{_base_.correlation_transformer}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))
+model = {{_base_.inter_scene_model}}
+optim_wrapper = dict(_delete_=True, constructor='CorrelationOptimWrapperConstructor', net={{_base_.optim_wrapper}},
+                     necks={{_base_.neck_optim_wrapper}})
+custom_hooks = {{_base_.correlation_stages}}

@@ -21,16 +21,16 @@ def test_an_option_without_equals_is_a_usage_error(capsys):
 
 
 def test_setting_a_variable_of_the_config_file_warns_and_names_the_keys_to_set():
-    args = argparse.Namespace(config=CONFIG, cfg_options={'max_epochs': 1, 'train_cfg.val_interval': 5},
+    args = argparse.Namespace(config=CONFIG, cfg_options={'lr': 0.1, 'train_cfg.val_interval': 5},
                               launcher='none', work_dir=None)
     with pytest.warns(UserWarning) as warnings:
         cfg = load_runner_config(args)
     assert len(warnings) == 1
     message = str(warnings[0].message)
-    assert "--cfg-options max_epochs: 'max_epochs' is a variable of the config file" in message
-    assert 'keep its value 30, so this option has no effect' in message
-    assert 'set param_scheduler.0.T_max, param_scheduler.0.end, train_cfg.max_epochs instead' in message
-    assert cfg.train_cfg.max_epochs == 30 and cfg.train_cfg.val_interval == 5
+    assert "--cfg-options lr: 'lr' is a variable of the config file" in message
+    assert 'keep its value 0.002, so this option has no effect' in message
+    assert 'set optim_wrapper.optimizer.lr instead' in message
+    assert cfg.optim_wrapper.optimizer.lr == 2e-3 and cfg.train_cfg.val_interval == 5
 
 
 def test_resume_without_a_checkpoint_is_refused(tmp_path):

@@ -5,24 +5,26 @@ data_root = 'data/scannet/'
 pseudo_label_dir = 'pseudo_labels/maskclip'
 num_frames = 8  # frames sampled per scene per iteration (CLIP2Scene)
 depth_tolerance = 0.05  # metres, |depth - z| for a point to count as seen by a pixel
+num_classes = 20
 
 load_points = dict(type='LoadPointsFromFile', coord_type='DEPTH', shift_height=False, use_color=True, load_dim=6,
                    use_dim=[0, 1, 2, 3, 4, 5])
 normalize_color = dict(type='NormalizePointsColor', color_mean=[127.5, 127.5, 127.5])  # (rgb - 127.5) / 255
-train_pipeline = [
-    load_points,
+pair_with_frames = [
     dict(type='LoadSceneFrames', num_frames=num_frames),
     dict(type='PairPointsWithPixels', depth_tolerance=depth_tolerance),  # before anything moves points
-    normalize_color,
+]
+augment = [
     dict(type='GlobalRotScaleTrans', rot_range=[-3.14159, 3.14159], scale_ratio_range=[0.9, 1.1],
          translation_std=[0, 0, 0]),
     dict(type='RandomFlip3D', sync_2d=False, flip_ratio_bev_horizontal=0.5, flip_ratio_bev_vertical=0.5),
     dict(type='PackLabelFreeInputs', keys=['points']),
 ]
+train_pipeline = [load_points] + pair_with_frames + [normalize_color] + augment
 # Paper EXP II onwards: intra-set label refinement (3.2.1) after pairing; the sets also feed the correlation
 # sampling of the HICL segmentor.
-refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + train_pipeline[1:3] + [
-    dict(type='SetVotingRefiner', num_classes=20)] + train_pipeline[3:]
+refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + pair_with_frames + [
+    dict(type='SetVotingRefiner', num_classes=num_classes), normalize_color] + augment
 test_pipeline = [
     load_points,
     dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False, with_seg_3d=True,

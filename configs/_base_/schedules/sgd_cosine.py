@@ -1,10 +1,10 @@
-# SGD with momentum 0.9 and weight decay 1e-4 (CLIP2Scene / HICL), cosine decay over the epochs.
-max_epochs = 120
+# SGD with momentum 0.9 and weight decay 1e-4 (CLIP2Scene / HICL), cosine decay to 1e-3 of the learning rate.
+# The scheduler's end and T_max follow train_cfg.max_epochs (mmengine's runner fills them in), so a config
+# changes the length of training in one place.
 lr = 0.2
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=lr * 1e-3, by_epoch=True, begin=0,
-                        end=max_epochs)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
+param_scheduler = [dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True, begin=0)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=120, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=8)
