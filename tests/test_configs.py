@@ -93,6 +93,7 @@ def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
 
 def test_sweep_backbone_benchmark_voxelises_at_10_cm():
     import numpy as np
+
     from hicl.experiments.benchmark import benchmark_sweep_backbone
     from hicl.experiments.benchmark_scenes import synthetic_lidar_sweep
     xyz = synthetic_lidar_sweep(num_rings=8, points_per_ring=200)

@@ -11,8 +11,8 @@
 """
 import argparse
 
-from hicl.converters.scannet import convert_scannet
 from hicl.converters.nuscenes import DEFAULT_LIDAR_SET_OPTIONS, VERSION_SPLITS, convert_nuscenes
+from hicl.converters.scannet import convert_scannet
 from hicl.synthrooms.prepare import prepare_synthrooms
 from hicl.synthstreet.prepare import prepare_synthstreet
 

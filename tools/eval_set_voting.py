@@ -24,6 +24,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     from mmengine.registry import init_default_scope
+
     from hicl.evaluation.refinement import evaluate_refinement, split_dataset
     init_default_scope('mmdet3d')
     dataset = split_dataset(cfg, args.split)
@@ -31,6 +32,7 @@ def main():
     if args.predictions:
         import glob
         import os
+
         import numpy as np
         predictions = {os.path.basename(path)[:-4]: np.load(path)
                        for path in glob.glob(os.path.join(args.predictions, '*.npy'))}

@@ -8,7 +8,6 @@ import plyfile
 import pytest
 from PIL import Image
 
-
 COLOR_SIZE = (8, 6)  # W, H of the tiny colour frames
 DEPTH_SIZE = (4, 3)  # W, H of the tiny depth frames
 INTRINSIC_COLOR = np.array([[10.0, 0, 4, 0], [0, 10.0, 3, 0], [0, 0, 1, 0], [0, 0, 0, 1]])

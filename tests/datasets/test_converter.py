@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from hicl.converters.scannet import convert_scannet, convert_scene
-from hicl.fileio import atomic_write
 from hicl.dataset_io import ScanNetFormatError, ScanNetMissingFileError
+from hicl.fileio import atomic_write
 
 TRAIN = ['scene0000_00', 'scene0001_00']
 VAL = ['scene0002_00']

@@ -78,7 +78,9 @@ def test_online_labelling_gives_the_cached_pairs(synthrooms_tiny):
 
 def test_a_depth_map_of_another_size_than_the_recorded_one_is_named(synthrooms_tiny, tmp_path):
     import shutil
+
     from PIL import Image
+
     from hicl.dataset_io import ScanNetFormatError
     root = tmp_path / 'copy'
     shutil.copytree(synthrooms_tiny, root)
@@ -105,6 +107,7 @@ class Payload:
 def test_a_crafted_info_file_is_refused_without_running_it(synthrooms_tiny, tmp_path):
     import pickle
     import shutil
+
     from hicl.pseudo_labels import load_scene_infos
     from hicl.safe_pickle import InfoFileError
     root = tmp_path / 'copy'

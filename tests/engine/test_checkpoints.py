@@ -6,9 +6,9 @@ import os
 
 import pytest
 import torch
+from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmdet3d.registry import MODELS
 
 from hicl.compat import CheckpointFileError
 from hicl.engine.checkpoints import CheckpointMismatchError, check_label_set, state_dict_mismatches

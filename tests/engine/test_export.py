@@ -2,8 +2,8 @@
 clear errors; nothing half-written."""
 import pytest
 import torch
-from mmengine.registry import init_default_scope
 from mmdet3d.registry import MODELS
+from mmengine.registry import init_default_scope
 
 from hicl.engine.checkpoints import CheckpointMismatchError
 from hicl.engine.export import export_3d_net

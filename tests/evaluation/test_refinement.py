@@ -31,6 +31,7 @@ def test_refined_3d_pseudo_labels_beat_the_raw_ones(synthrooms_tiny, capsys):
 def test_predictions_are_scored_on_the_same_points_as_the_pseudo_labels(synthrooms_tiny):
     import numpy as np
     import pytest
+
     from hicl.label_sets import SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
     init_default_scope('mmdet3d')
     dataset = LabelFreeScanNetDataset(data_root=str(synthrooms_tiny), ann_file='hicl_infos_train.pkl', pipeline=[],

@@ -5,8 +5,8 @@ import sys
 import pytest
 
 from hicl.experiments import ablation
-from hicl.experiments.ablation import (ablation_table_markdown, plot_miou_per_epoch, read_test_metrics,
-                                       read_val_curve, row_label, run_command, summarise, train_and_test)
+from hicl.experiments.ablation import (ablation_table_markdown, plot_miou_per_epoch, read_test_metrics, read_val_curve,
+                                       row_label, run_command, summarise, train_and_test)
 
 CLASSES = ['wall', 'floor', 'chair']
 

@@ -9,8 +9,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from hicl.geometry.segmentation import (felzenszwalb_merge, segment_lidar, segment_mesh, segment_points,
-                                        set_purity)
+from hicl.geometry.segmentation import felzenszwalb_merge, segment_lidar, segment_mesh, segment_points, set_purity
 
 SPACING = 0.1  # metres between grid vertices
 
@@ -164,6 +163,7 @@ def test_real_sensor_mesh_partition_equals_scannets_segmentator(shared_data, k, 
     """The C++ tool's output on a real-sensor mesh (shared/data/segmentator_reference, SOURCES.md) is reproduced:
     adjusted Rand index 1.0 (the issue's bar: >= 0.99)."""
     import json
+
     import plyfile
     from sklearn.metrics import adjusted_rand_score
     folder = shared_data / 'segmentator_reference'

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hicl.pseudo_labels.cache import (PseudoLabelCache, PseudoLabelFileError, StaleCacheError, make_manifest)
+from hicl.pseudo_labels.cache import PseudoLabelCache, PseudoLabelFileError, StaleCacheError, make_manifest
 
 
 def manifest(**labeller_params):

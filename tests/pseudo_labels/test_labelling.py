@@ -12,8 +12,8 @@ from PIL import Image
 from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES, SCANNET20_NYU40_IDS, image_label_lut
 from hicl.metrics import confusion_matrix, mean_iou
 from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
-from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, read_frame_input,
-                                          manifest_for, resize_nearest)
+from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, manifest_for,
+                                          read_frame_input, resize_nearest)
 from hicl.pseudo_labels.simulated import SimulatedVLMLabeller
 
 COLOR_SIZE = (64, 48)  # W, H of the raw label images

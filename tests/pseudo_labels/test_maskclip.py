@@ -156,6 +156,7 @@ def test_labeller_names_the_missing_anchors_file(tmp_path):
 
 def test_key_smoothing_as_maskclip_computes_it():
     from hicl.pseudo_labels.maskclip import key_smoothing
+
     # 1 x 3 tokens, 2 classes. p = softmax(100 * logits): token 0 [e^5, 1] / (e^5 + 1) and token 2
     # [1, e^3] / (1 + e^3) are sure (top > 0.9); token 1 [0.5, 0.5] is not.
     logits = torch.tensor([[0.05, 0.0, 0.0], [0.0, 0.0, 0.03]]).reshape(1, 2, 1, 3)

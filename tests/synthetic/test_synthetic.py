@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from hicl.synthetic import (Boxes, camera_rays, face_normal_table, render_view, sample_light_direction, shade,
-                            slab_test)
+from hicl.synthetic import Boxes, camera_rays, face_normal_table, render_view, sample_light_direction, shade, slab_test
 
 
 def _boxes(centers, sizes, yaws):

@@ -8,8 +8,7 @@ from plyfile import PlyData, PlyListProperty
 from scipy.spatial import cKDTree
 
 from hicl.label_sets import SCANNET20_NYU40_IDS
-from hicl.synthrooms import generate_scene, generate_synthrooms
-from hicl.synthrooms import writer
+from hicl.synthrooms import generate_scene, generate_synthrooms, writer
 from hicl.synthrooms.cameras import color_intrinsic, depth_intrinsic
 from hicl.synthrooms.layout import ROOM_TYPE_ORDER, generate_layout
 

@@ -157,9 +157,10 @@ class CheckpointFileError(ValueError):
 @functools.lru_cache(maxsize=1)
 def _checkpoint_allowed_globals():
     """The globals an mmengine Runner checkpoint needs, as {(module, name): object}."""
+    import _codecs
+
     from mmengine.config.config import ConfigDict
     from mmengine.logging.history_buffer import HistoryBuffer
-    import _codecs
     return {
         ('collections', 'OrderedDict'): collections.OrderedDict,
         ('torch._utils', '_rebuild_tensor_v2'): torch._utils._rebuild_tensor_v2,

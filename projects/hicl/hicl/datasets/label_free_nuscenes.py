@@ -5,10 +5,10 @@ import numpy as np
 from mmdet3d.datasets import Seg3DDataset
 from mmdet3d.registry import DATASETS
 
+from ..dataset_io import lidar_stem
 from ..geometry.nuscenes import NUSCENES_CAMERAS, camera_poses_from_info
 from ..label_sets import NUSCENES16_CLASSES, NUSCENES16_PALETTE, NUSCENES_LIDARSEG_TO_16
 from .info_files import SafeInfoFileMixin
-from ..dataset_io import lidar_stem
 
 DEFAULT_DATA_PREFIX = dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP',
                            pts_semantic_mask='lidarseg/v1.0-trainval', pts_sets='sets',

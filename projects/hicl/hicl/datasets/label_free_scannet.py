@@ -4,8 +4,8 @@ import os.path as osp
 from mmdet3d.datasets import Seg3DDataset
 from mmdet3d.registry import DATASETS
 
-from .info_files import SafeInfoFileMixin
 from ..label_sets import SCANNET20_CLASSES, SCANNET20_NYU40_IDS, SCANNET20_PALETTE
+from .info_files import SafeInfoFileMixin
 
 
 @DATASETS.register_module()

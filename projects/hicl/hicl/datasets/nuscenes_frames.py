@@ -2,9 +2,9 @@
 import json
 import os
 
+from ..dataset_io import lidar_stem
 from ..geometry.nuscenes import NUSCENES_CAMERAS
 from ..safe_pickle import load_info_file
-from ..dataset_io import lidar_stem
 
 
 def read_mmdet3d_infos(path):

@@ -13,11 +13,11 @@
 import contextlib
 import re
 
+from mmdet3d.registry import HOOKS
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
-from mmdet3d.registry import HOOKS
 
 from ..fileio import atomic_write
 from ..models import HICLSegmentor

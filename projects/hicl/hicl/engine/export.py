@@ -1,8 +1,8 @@
 """Exporting the 3D net of a training checkpoint: what inference needs, without the necks or optimizer state."""
 import torch
+from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader
-from mmdet3d.registry import MODELS
 
 from ..fileio import atomic_write
 from .checkpoints import check_state_dict

@@ -1,7 +1,7 @@
 """The staged training schedule of the paper (3.4) as a hook."""
+from mmdet3d.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmdet3d.registry import HOOKS
 
 
 def stage_at_epoch(epoch, correlation_epoch, feedback_epoch):

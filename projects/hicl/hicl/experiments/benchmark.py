@@ -177,8 +177,10 @@ def benchmark_segmentator_reference(folder, segmentator=None, repeats=3):
     import shutil
     import subprocess
     import tempfile
+
     import plyfile
     from sklearn.metrics import adjusted_rand_score
+
     from ..geometry.segmentation import segment_mesh
     mesh_path = os.path.join(folder, 'scene0707_00_depth0.ply')
 

@@ -1,8 +1,8 @@
 """SynthRooms end to end: generate raw scans (ScanNet layout), convert them, write the labeller's text anchors."""
 import os.path as osp
 
-from ..converters.scannet import convert_scannet
 from ..converters.point_sets import DEFAULT_SET_OPTIONS
+from ..converters.scannet import convert_scannet
 from ..label_sets import get_label_set
 from ..pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
 

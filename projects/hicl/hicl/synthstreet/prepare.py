@@ -5,8 +5,8 @@ import os.path as osp
 
 from ..converters.nuscenes import DEFAULT_LIDAR_SET_OPTIONS, convert_nuscenes, write_info_file
 from ..label_sets import get_label_set
-from ..safe_pickle import load_info_file
 from ..pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
+from ..safe_pickle import load_info_file
 from .generate import VERSION, generate_synthstreet
 
 ANCHOR_SEED = 0

@@ -3,12 +3,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
+from ...dataset_io import read_depth
 from ...geometry import scale_intrinsic
 from ...label_sets import SCANNET20_NYU40_IDS, image_label_lut
 from ...pseudo_labels.cache import PseudoLabelCache
 from ...pseudo_labels.labelling import label_frames
 from ...registry import PSEUDO_LABELLERS
-from ...dataset_io import read_depth
 
 
 @TRANSFORMS.register_module()
