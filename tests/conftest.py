@@ -9,7 +9,7 @@ TINY_PSEUDO_LABELS = 'pseudo_labels/exact'
 TINY_LABEL_SIZE = (160, 120)
 # The simulated labeller with every kind of noise off: its labels are the true 2D labels.
 EXACT_LABELLER = dict(token_size=1, upsample='nearest', scene_confusion_prob=0, view_confusion_prob=0,
-                      bleed_prob=0, token_confusion_prob=0, token_noise_prob=0)
+                      bleed_prob=0, token_confusion_prob=0, token_noise_prob=0, look_confusion_prob=0)
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def synthrooms_tiny(tmp_path_factory):
     from hicl.pseudo_labels import label_dataset, load_scene_infos
     from hicl.synthrooms.prepare import prepare_synthrooms
     root = tmp_path_factory.mktemp('synthrooms_tiny')
-    prepare_synthrooms(str(root), num_train=2, num_val=1, frames_per_scene=4, progress=False,
+    prepare_synthrooms(str(root), num_train=2, num_val=1, num_test=1, frames_per_scene=4, progress=False,
                        vertex_spacing=0.1, color_size=(320, 240), depth_size=(160, 120))
     label_dataset(load_scene_infos(str(root), ['train', 'val']), str(root), exact_labeller(),
                   str(root / TINY_PSEUDO_LABELS), label_size=TINY_LABEL_SIZE, progress=False)

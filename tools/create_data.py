@@ -1,7 +1,7 @@
 """Prepare datasets.
 
   # SynthRooms, the embedded demo: generate raw scans (ScanNet layout) -> convert -> simulated-labeller anchors
-  python tools/create_data.py synthrooms --out data/synthrooms [--num-train 24 --num-val 6 --seed 0]
+  python tools/create_data.py synthrooms --out data/synthrooms [--num-train 24 --num-val 6 --num-test 10 --seed 0]
   # real ScanNet v2 (meshes in ROOT/scans, SensReader frame exports in FRAMES or ROOT/scans)
   python tools/create_data.py scannet --root /datasets/scannet --out data/scannet [--frames-root FRAMES]
   # SynthStreet, the embedded outdoor set: generate (official nuScenes layout) -> convert -> anchors
@@ -24,6 +24,9 @@ def parse_args():
     synth.add_argument('--out', default='data/synthrooms')
     synth.add_argument('--num-train', type=int, default=24)
     synth.add_argument('--num-val', type=int, default=6)
+    synth.add_argument('--num-test', type=int, default=10)
+    synth.add_argument('--anchors', default='clip_like', choices=['clip_like', 'orthonormal'],
+                       help='text anchors: CLIP-like pairwise cosines (default) or orthonormal ones')
     synth.add_argument('--frames-per-scene', type=int, default=16)
     synth.add_argument('--seed', type=int, default=0)
     scannet = sub.add_parser('scannet', help='convert a raw ScanNet-layout dataset')
@@ -79,16 +82,34 @@ def prepare_outdoor(args):
     print(f'sets: {result["sets_written"]} sweeps computed, {result["sets_reused"]} up to date')
 
 
+def print_set_purity(data_root, infos):
+    """Per split: the mean and the lowest instance and class purity of the geometric consistency sets."""
+    from hicl.evaluation.refinement import scene_set_purity
+    for split in infos:
+        rows = scene_set_purity(data_root, split)
+        for key in ('instance_purity', 'class_purity'):
+            values = [row[key] for row in rows if row[key] is not None]
+            if values:
+                worst = min(rows, key=lambda row: row[key] if row[key] is not None else 2)
+                print(f'{split}: set {key.replace("_", " ")} mean {sum(values) / len(values):.3f}, '
+                      f'min {worst[key]:.3f} ({worst["scene_id"]}); {sum(r["sets"] for r in rows) / len(rows):.0f} '
+                      f'sets per scene')
+
+
 def main():
     args = parse_args()
     if args.dataset in ('synthstreet', 'nuscenes'):
         prepare_outdoor(args)
         return
     if args.dataset == 'synthrooms':
-        result = prepare_synthrooms(args.out, num_train=args.num_train, num_val=args.num_val, seed=args.seed,
-                                    frames_per_scene=args.frames_per_scene, workers=args.workers,
-                                    overwrite=args.overwrite)
-        print(f'text anchors: {result["anchors_file"]}')
+        result = prepare_synthrooms(args.out, num_train=args.num_train, num_val=args.num_val,
+                                    num_test=args.num_test, seed=args.seed, frames_per_scene=args.frames_per_scene,
+                                    workers=args.workers, overwrite=args.overwrite, anchors=args.anchors)
+        cosine = result['anchor_cosine']
+        print(f'text anchors: {result["anchors_file"]} ({args.anchors}; pairwise cosine mean {cosine["mean"]:.3f}, '
+              f'min {cosine["min"]:.3f}, max {cosine["max"]:.3f}; confusable pairs {cosine["confusable_mean"]:.3f}, '
+              f'others {cosine["other_mean"]:.3f})')
+        print_set_purity(args.out, result['infos'])
     else:
         result = convert_scannet(args.root, args.out, splits=args.splits, workers=args.workers,
                                  frames_root=args.frames_root, frame_step=args.frame_step,

@@ -23,7 +23,7 @@ def test_refined_3d_pseudo_labels_beat_the_raw_ones(synthrooms_tiny, capsys):
     with capsys.disabled():
         print(f"\nraw {result['raw_miou']:.3f} -> refined {result['refined_miou']:.3f} mIoU, "
               f"purity {result['set_purity']:.3f}")
-    assert result['set_purity'] > 0.95  # SynthRooms mesh sets never cross objects
+    assert 0.85 < result['set_purity'] < 0.99  # welded scan-like rooms: the mesh sets sometimes cross objects
     assert result['refined_miou'] > result['raw_miou'] + 0.03
     assert result['refined_pair_acc'] > result['raw_pair_acc'] and result['changed'] > 0
 

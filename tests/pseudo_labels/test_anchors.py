@@ -72,3 +72,21 @@ def test_make_text_embeddings_cli_random_orthonormal(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     anchors, classes, meta = read_text_anchor_file(str(out))
     assert anchors.shape == (20, 512) and classes[0] == 'wall' and meta['kind'] == 'random_orthonormal'
+
+
+def test_clip_like_anchors_follow_their_cosine_formula_and_clip_like_statistics():
+    from hicl.pseudo_labels.anchors import GROUP_SHARE, clip_like_anchors, cosine_statistics
+    names = ('chair', 'sofa', 'table', 'desk', 'lamp')
+    groups = (('chair', 'sofa'), ('table', 'desk'), ('chair', 'table'))
+    anchors = clip_like_anchors(names, groups, embed_dim=64, seed=3, shared_share=(0.7, 0.7))
+    assert np.allclose(np.linalg.norm(anchors, axis=1), 1, atol=1e-6)
+    cos = anchors @ anchors.T
+    # shares 0.7 everywhere; chair is in two groups, sofa in one: they share one of them
+    assert cos[0, 1] == pytest.approx(0.7 + GROUP_SHARE * 1 / np.sqrt(2 * 1), abs=1e-5)
+    assert cos[1, 2] == pytest.approx(0.7, abs=1e-5)  # sofa and table share no group
+    assert cos[2, 4] == pytest.approx(0.7, abs=1e-5)  # lamp has no group
+    from hicl.label_sets import SCANNET20_CLASSES
+    from hicl.pseudo_labels.simulated import DEFAULT_CONFUSION_GROUPS
+    stats = cosine_statistics(clip_like_anchors(SCANNET20_CLASSES, DEFAULT_CONFUSION_GROUPS), SCANNET20_CLASSES,
+                              DEFAULT_CONFUSION_GROUPS)
+    assert 0.7 <= stats['mean'] <= 0.85 and stats['confusable_mean'] > stats['other_mean'] + 0.05

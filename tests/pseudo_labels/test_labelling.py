@@ -99,7 +99,7 @@ def test_true_labels_are_mapped_to_train_ids_with_255_for_other_classes(tmp_path
 def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
     infos = write_dataset(tmp_path)
     assert load_scene_infos(tmp_path, ['train']) == infos
-    labeller = SimulatedVLMLabeller(token_size=4)
+    labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
     cache_root = tmp_path / 'pseudo'
     result = label_dataset(infos, tmp_path, labeller, cache_root, LABEL_SIZE, progress=False)
     assert (result['frames'], result['written'], result['evaluated']) == (6, 6, 6)
@@ -122,7 +122,7 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
 
 def test_label_dataset_resumes_without_relabelling(tmp_path):
     infos = write_dataset(tmp_path)
-    labeller = SimulatedVLMLabeller(token_size=4)
+    labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
     first = label_dataset(infos[:1], tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
     cached_path = PseudoLabelCache(tmp_path / 'pseudo').frame_path('scene0000_00', '0')
     mtime = os.stat(cached_path).st_mtime_ns
@@ -133,9 +133,9 @@ def test_label_dataset_resumes_without_relabelling(tmp_path):
 
 def test_other_labeller_settings_are_refused_unless_overwriting(tmp_path):
     infos = write_dataset(tmp_path, num_frames=1)
-    label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4), tmp_path / 'pseudo', LABEL_SIZE,
-                  progress=False)
-    stronger = SimulatedVLMLabeller(token_size=4, bleed_prob=0.9)
+    label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0), tmp_path / 'pseudo',
+                  LABEL_SIZE, progress=False)
+    stronger = SimulatedVLMLabeller(token_size=4, bleed_prob=0.9, look_confusion_prob=0)
     with pytest.raises(StaleCacheError, match='labeller.bleed_prob'):
         label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
     result = label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, overwrite=True,
@@ -147,7 +147,8 @@ def test_frames_without_2d_labels_are_named_in_the_error(tmp_path):
     infos = write_dataset(tmp_path, num_frames=2)
     infos[1]['frames'][1]['instance_path'] = None
     with pytest.raises(ValueError, match="scene scene0001_00 frame 1 has no instance_path.*instance-filt"):
-        label_dataset(infos, tmp_path, SimulatedVLMLabeller(), tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+        label_dataset(infos, tmp_path, SimulatedVLMLabeller(look_confusion_prob=0), tmp_path / 'pseudo', LABEL_SIZE,
+                      progress=False)
 
 
 def test_missing_info_file_points_to_the_converter(tmp_path):
@@ -160,13 +161,15 @@ def test_command_line_tool_writes_the_cache_of_a_config(tmp_path, monkeypatch, c
     write_dataset(tmp_path)
     config = tmp_path / 'config.py'
     config.write_text(f"data_root = '{tmp_path}/'\n"
-                      "pseudo_labels = dict(labeller=dict(type='SimulatedVLMLabeller', token_size=4),\n"
+                      "pseudo_labels = dict(labeller=dict(type='SimulatedVLMLabeller', token_size=4,\n"
+                      "                                   look_confusion_prob=0),\n"
                       f"                     cache_root=data_root + 'pseudo', label_size={LABEL_SIZE})\n")
     tool = Path(__file__).resolve().parents[2] / 'tools' / 'make_pseudo_labels.py'
     monkeypatch.setattr(sys, 'argv', [str(tool), str(config), '--splits', 'train'])
     runpy.run_path(str(tool), run_name='__main__')
     assert '6 frames, 6 labelled now' in capsys.readouterr().out
-    PseudoLabelCache(tmp_path / 'pseudo').verify(manifest_for(SimulatedVLMLabeller(token_size=4), LABEL_SIZE))
+    expected = manifest_for(SimulatedVLMLabeller(token_size=4, look_confusion_prob=0), LABEL_SIZE)
+    PseudoLabelCache(tmp_path / 'pseudo').verify(expected)
     assert PseudoLabelCache(tmp_path / 'pseudo').read('scene0001_00', '2').shape == (24, 32)
 
 

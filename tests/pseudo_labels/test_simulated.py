@@ -11,7 +11,7 @@ from hicl.pseudo_labels.simulated import (DEFAULT_CONFUSION_GROUPS, SimulatedVLM
 WALL, FLOOR, CABINET, BED, CHAIR, SOFA, TABLE = range(7)
 OTHER_FURNITURE = SCANNET20_CLASSES.index('other furniture')
 NO_NOISE = dict(scene_confusion_prob=0.0, view_confusion_prob=0.0, bleed_prob=0.0, token_confusion_prob=0.0,
-                token_noise_prob=0.0, upsample='nearest')
+                token_noise_prob=0.0, upsample='nearest', look_confusion_prob=0.0)
 
 
 def room():
@@ -26,6 +26,17 @@ def room():
     return labels, instances
 
 
+def room_color():
+    """(240, 320, 3) uint8 colour frame of ``room()``: grey wall, brown floor, red chair, blue table."""
+    labels, instances = room()
+    color = np.zeros(labels.shape + (3,), np.uint8)
+    color[:] = (150, 150, 150)
+    color[120:] = (120, 80, 40)
+    color[instances == 1] = (200, 30, 30)
+    color[instances == 2] = (30, 30, 200)
+    return color
+
+
 def labeller(**params):
     """A labeller with every noise off except ``params``."""
     return SimulatedVLMLabeller(**{**NO_NOISE, **params})
@@ -33,8 +44,8 @@ def labeller(**params):
 
 def test_same_inputs_give_the_same_labels():
     labels, instances = room()
-    first = SimulatedVLMLabeller().label('scene0000_00', '10', labels, instances)
-    again = SimulatedVLMLabeller().label('scene0000_00', '10', labels.copy(), instances.copy())
+    first = SimulatedVLMLabeller().label('scene0000_00', '10', labels, instances, room_color())
+    again = SimulatedVLMLabeller().label('scene0000_00', '10', labels.copy(), instances.copy(), room_color())
     assert first.dtype == np.uint8 and first.shape == labels.shape
     assert np.array_equal(first, again)
 
@@ -44,8 +55,9 @@ def test_another_frame_scene_or_seed_gives_other_noise(other):
     labels, instances = room()
     call = dict(scene_id='scene0000_00', frame_id='10', seed=0)
     call.update(other)
-    base = SimulatedVLMLabeller().label('scene0000_00', '10', labels, instances)
-    changed = SimulatedVLMLabeller(seed=call['seed']).label(call['scene_id'], call['frame_id'], labels, instances)
+    base = SimulatedVLMLabeller().label('scene0000_00', '10', labels, instances, room_color())
+    changed = SimulatedVLMLabeller(seed=call['seed']).label(call['scene_id'], call['frame_id'], labels, instances,
+                                                            room_color())
     assert not np.array_equal(base, changed)
 
 
@@ -200,8 +212,8 @@ def test_config_is_json_and_rebuilds_the_same_labeller():
     params = json.loads(json.dumps(config))
     params.pop('type')
     labels, instances = room()
-    assert np.array_equal(SimulatedVLMLabeller(**params).label('s', '0', labels, instances),
-                          SimulatedVLMLabeller(bleed_prob=0.2, seed=3).label('s', '0', labels, instances))
+    assert np.array_equal(SimulatedVLMLabeller(**params).label('s', '0', labels, instances, room_color()),
+                          SimulatedVLMLabeller(bleed_prob=0.2, seed=3).label('s', '0', labels, instances, room_color()))
 
 
 def test_unknown_upsampling_is_refused():
@@ -230,7 +242,7 @@ def test_default_strength_matches_maskclip_on_generated_rooms():
                                           vertex_spacing=0.5)
         for frame_index, frame in enumerate(scene.frames):
             truth = map_raw_labels(frame.label, SCANNET20_NYU40_IDS, IMAGE_IGNORE).astype(np.uint8)
-            noisy = labeller.label(scene.name, str(frame_index), truth, frame.instance.astype(np.int64))
+            noisy = labeller.label(scene.name, str(frame_index), truth, frame.instance.astype(np.int64), frame.color)
             confusion = confusion + confusion_matrix(truth, noisy, len(SCANNET20_CLASSES), IMAGE_IGNORE)
     assert 0.30 <= mean_iou(confusion) <= 0.45
 
@@ -270,3 +282,46 @@ def test_nuscenes16_preset_mislabels_most_trailers_and_keeps_indoor_manifests():
     instances = np.ones((32, 32), dtype=np.int64)
     wrong = np.mean([(outdoor.label('sweep', str(view), labels, instances) == truck).all() for view in range(200)])
     assert 0.72 < wrong < 0.88
+
+
+def test_look_bins_by_hand():
+    from hicl.pseudo_labels.simulated import LOOK_HUE_BINS, LOOK_VALUE_BINS, object_looks
+    color = np.zeros((2, 3, 3), np.uint8)
+    color[:, 0] = (250, 10, 10)  # object 1: bright red -> hue bin 0, value bin 2
+    color[:, 1] = (20, 20, 120)  # object 2: dark blue -> hue 240 deg = bin 4, value 120/255 -> bin 1
+    color[:, 2] = (90, 90, 90)  # object 3: grey (no saturation) -> grey bin, value bin 1
+    instances = np.array([[1, 2, 3], [1, 2, 3]])
+    ids, looks = object_looks(color, instances)
+    assert ids.tolist() == [1, 2, 3]
+    assert looks.tolist() == [0 * LOOK_VALUE_BINS + 2, 4 * LOOK_VALUE_BINS + 1, LOOK_HUE_BINS * LOOK_VALUE_BINS + 1]
+
+
+def test_look_noise_is_shared_by_similar_looking_objects_across_scenes_and_differs_between_looks():
+    """The same red chair is called the same wrong class, as often, in any scene; a blue chair has its own."""
+    labels, instances = room()
+    red_chair = room_color()
+    outputs = {}
+    noisy = labeller(look_confusion_prob=0.5, seed=1, token_size=1)  # pixel tokens: only look noise
+    for scene in range(40):
+        out = noisy.label(f'scene{scene:04d}_00', '0', labels, instances, red_chair)
+        outputs[scene] = out[instances == 1]
+    chair_labels = np.concatenate(list(outputs.values()))
+    wrong = set(np.unique(chair_labels)) - {CHAIR}
+    assert len(wrong) == 1  # one fixed confusable class for this look
+    changed = np.mean([not np.all(out == CHAIR) for out in outputs.values()])
+    from hicl.pseudo_labels.simulated import look_confusion, object_looks
+    _, looks = object_looks(red_chair, instances)
+    chance, target = look_confusion(1, CHAIR, looks[0], noisy.partner_table, 0.5)
+    assert wrong == {target} and abs(changed - chance) < 0.25  # relabelled in about its look's share of scenes
+    blue_chair = red_chair.copy()
+    blue_chair[instances == 1] = (30, 30, 200)
+    assert object_looks(blue_chair, instances)[1][0] != looks[0]  # another look, drawn separately
+    assert look_confusion(1, CHAIR, looks[0], noisy.partner_table, 0.5) == (chance, target)  # fixed per look
+
+
+def test_look_noise_needs_the_colour_frame():
+    labels, instances = room()
+    with pytest.raises(ValueError, match='needs the colour frame'):
+        SimulatedVLMLabeller().label('s', '0', labels, instances)
+    assert SimulatedVLMLabeller().required_inputs == ('true_labels', 'instances', 'color')
+    assert SimulatedVLMLabeller(label_set='nuscenes16').required_inputs == ('true_labels', 'instances')

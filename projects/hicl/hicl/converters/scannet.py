@@ -27,7 +27,8 @@ from ..label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
 from ..parallel import progress_map
 from .point_sets import DEFAULT_SET_OPTIONS, SEGS_JSON_SUFFIX, compute_point_sets
 from .scannet_raw import (LABELS_SUFFIX, MESH_SUFFIX, InvalidPoseError, frame_paths, intrinsic_paths, list_frames,
-                          read_image_size, read_intrinsic, read_mesh, read_pose, read_vertex_labels)
+                          read_image_size, read_intrinsic, read_mesh, read_pose, read_vertex_instances,
+                          read_vertex_labels)
 
 INFO_VERSION = 'hicl-1.0'
 SCAN_DIR_BY_SPLIT = {'test': 'scans_test'}  # real ScanNet keeps test scans apart; other splits use scans/
@@ -35,9 +36,10 @@ FRAME_LABEL_DIRS = dict(label_path='label-filt', instance_path='instance-filt')
 
 
 def output_paths(out, scene_id):
-    """Output files of one scene: dict(points=..., semantic_mask=..., sets=..., record=...)."""
+    """Output files of one scene: dict(points=..., semantic_mask=..., instance_mask=..., sets=..., record=...)."""
     return dict(points=os.path.join(out, 'points', f'{scene_id}.bin'),
                 semantic_mask=os.path.join(out, 'semantic_mask', f'{scene_id}.bin'),
+                instance_mask=os.path.join(out, 'instance_mask', f'{scene_id}.bin'),
                 sets=os.path.join(out, 'sets', f'{scene_id}.bin'),
                 record=os.path.join(out, 'scenes', f'{scene_id}.json'))
 
@@ -160,6 +162,7 @@ def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_f
     mesh = read_mesh(os.path.join(scene_scan_dir, scene_id + MESH_SUFFIX))
     labels_path = os.path.join(scene_scan_dir, scene_id + LABELS_SUFFIX)
     labels = read_vertex_labels(labels_path, len(mesh['xyz'])) if os.path.isfile(labels_path) else None
+    instances = read_vertex_instances(labels_path, len(mesh['xyz'])) if labels is not None else None
     frame_ids = list_frames(frames_dir)
     if not frame_ids:
         raise ScanNetFormatError(f'{os.path.join(frames_dir, "color")}: scene {scene_id} has no frames; '
@@ -179,6 +182,9 @@ def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_f
     if labels is not None:
         write_mask(targets['semantic_mask'], labels)
         entry['pts_semantic_mask_path'] = f'{scene_id}.bin'
+    if instances is not None:
+        write_mask(targets['instance_mask'], instances)
+        entry['pts_instance_mask_path'] = f'{scene_id}.bin'
     if sets is not None:
         point_sets = compute_point_sets(mesh, scene_scan_dir, scene_id, sets)
         atomic_write(targets['sets'], lambda file: file.write(point_sets.astype(np.int64).tobytes()))
@@ -209,6 +215,7 @@ def load_record(out, scene_id, options):
     entry = record.get('entry', {})
     outputs = [targets['points']] + ([targets['semantic_mask']] if 'pts_semantic_mask_path' in entry else [])
     outputs += [targets['sets']] if 'pts_sets_path' in entry else []
+    outputs += [targets['instance_mask']] if 'pts_instance_mask_path' in entry else []
     if record.get('options') != options or not all(os.path.isfile(path) for path in outputs):
         return None
     return entry

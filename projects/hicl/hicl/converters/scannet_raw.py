@@ -129,6 +129,19 @@ def read_vertex_labels(path, num_vertices):
     return labels.astype(np.int64)
 
 
+def read_vertex_instances(path, num_vertices):
+    """(N,) int64 object ids of the vertices from the vertex property ``instance`` of a labels PLY (SynthRooms
+    writes it; ScanNet keeps instances in its aggregation files instead), or None when the file has none."""
+    ply = _read_ply(path, 'label mesh')
+    if 'instance' not in ply['vertex'].data.dtype.names:
+        return None
+    instances = _vertex_columns(ply, ('instance',), path)[:, 0]
+    if len(instances) != num_vertices:
+        raise ScanNetFormatError(f'{path}: {len(instances)} vertices with an instance but the mesh has '
+                                 f'{num_vertices}; use the labels file of this mesh')
+    return instances.astype(np.int64)
+
+
 def _read_matrix(path, what):
     """Whitespace-separated float matrix from a text file: 2-D float64 array."""
     require_file(path, what)

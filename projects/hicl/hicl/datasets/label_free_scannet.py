@@ -40,6 +40,9 @@ class LabelFreeScanNetDataset(SafeInfoFileMixin, Seg3DDataset):
                 if frame.get(key):
                     frame[key] = osp.join(self.data_root, frame[key])
         info['pseudo_label_root'] = self.data_prefix.get('pseudo_labels')
+        if 'pts_instance_mask_path' in info and 'pts_instance_mask' not in self.data_prefix:
+            info['pts_instance_mask_path'] = osp.join(self.data_root or '', 'instance_mask',
+                                                      info['pts_instance_mask_path'])
         if 'pts_sets_path' in info:
             sets_root = self.data_prefix.get('pts_sets', osp.join(self.data_root or '', 'sets'))
             info['pts_sets_path'] = osp.join(sets_root, info['pts_sets_path'])

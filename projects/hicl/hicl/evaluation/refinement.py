@@ -1,9 +1,13 @@
 """How much intra-set label refinement helps: 3D pseudo-label mIoU before and after, and set purity."""
+import os.path as osp
+
 import numpy as np
 
+from ..dataset_io import info_file_name
 from ..geometry.segmentation import set_purity
 from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
 from ..metrics import confusion_matrix, mean_iou
+from ..safe_pickle import load_info_file
 
 PAIRING_STEPS = ('LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
 
@@ -17,6 +21,33 @@ def majority_per_point(point_idx, labels, num_points, num_classes, ignore_index=
     keys = np.asarray(point_idx)[labelled] * num_classes + np.asarray(labels)[labelled]
     counts = np.bincount(keys, minlength=num_points * num_classes).reshape(num_points, num_classes)
     return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), ignore_index)
+
+
+def scene_set_purity(data_root, split):
+    """Purity of the converter's geometric consistency sets, scene by scene (``set_purity``: the share of points
+    whose set's majority label is their own).
+
+    Reads <data_root>/hicl_infos_<split>.pkl and each scene's sets/, semantic_mask/ and, when the converter wrote
+    one, instance_mask/ file. Returns a list of dict(scene_id, points, sets, class_purity (ScanNet-20 classes,
+    ignored points left out), instance_purity (None without an instance mask)).
+    """
+    rows = []
+    for entry in load_info_file(osp.join(data_root, info_file_name(split)))['data_list']:
+        if 'pts_sets_path' not in entry or 'pts_semantic_mask_path' not in entry:
+            raise ValueError(f'scene {entry["scene_id"]} of {split} has no sets or no semantic mask: convert it '
+                             'with sets and labels to measure set purity')
+        point_sets = np.fromfile(osp.join(data_root, 'sets', entry['pts_sets_path']), dtype=np.int64)
+        truth = map_raw_labels(np.fromfile(osp.join(data_root, 'semantic_mask', entry['pts_semantic_mask_path']),
+                                           dtype=np.int64), SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
+        valid = truth != SCANNET20_IGNORE_INDEX
+        instance_purity = None
+        if 'pts_instance_mask_path' in entry:
+            instances = np.fromfile(osp.join(data_root, 'instance_mask', entry['pts_instance_mask_path']),
+                                    dtype=np.int64)
+            instance_purity = set_purity(point_sets, instances)
+        rows.append(dict(scene_id=entry['scene_id'], points=len(point_sets), sets=int(point_sets.max()) + 1,
+                         class_purity=set_purity(point_sets[valid], truth[valid]), instance_purity=instance_purity))
+    return rows
 
 
 def split_dataset(cfg, split):

@@ -55,6 +55,61 @@ def random_orthonormal_anchors(num_classes, embed_dim=512, seed=0):
     return (q * np.sign(np.diag(r))).T.astype(np.float32)
 
 
+# CLIP-like anchor geometry. Class embeddings of one prompt ensemble share a large common component: with CLIP
+# ViT-B/16 the pairwise cosines of class-name anchors are typically about 0.7-0.85. Each class gets a random share
+# of a common direction (SHARED_SHARE), a share of one direction per confusion group it is in (GROUP_SHARE,
+# split over its groups), and the rest on its own direction.
+SHARED_SHARE = (0.62, 0.78)  # uniform range of each class's share of the common direction (squared weight)
+GROUP_SHARE = 0.14  # squared weight of the confusion-group directions
+
+
+def clip_like_anchors(class_names, confusion_groups, embed_dim=512, seed=0, shared_share=SHARED_SHARE,
+                      group_share=GROUP_SHARE):
+    """(C, D) unit anchors whose pairwise cosines look like CLIP's: a common component (each class's squared
+    weight drawn from ``shared_share``), a component per confusion group (``confusion_groups``: sequences of
+    class names, e.g. the simulated labeller's; classes sharing a group are closer) and a class-specific rest.
+
+    All directions are orthonormal, so cos(a, b) = sqrt(s_a s_b) + group_share * |G_a & G_b| / sqrt(|G_a| |G_b|)
+    exactly (s: the shares, G: a class's groups).
+    """
+    index = {name: i for i, name in enumerate(class_names)}
+    groups = [[index[name] for name in group if name in index] for group in confusion_groups]
+    groups = [group for group in groups if len(group) > 1]
+    num_classes = len(class_names)
+    if 1 + len(groups) + num_classes > embed_dim:
+        raise ValueError(f'{num_classes} classes and {len(groups)} groups need more than {embed_dim} dimensions')
+    rng = np.random.default_rng(seed)
+    basis, r = np.linalg.qr(rng.standard_normal((embed_dim, 1 + len(groups) + num_classes)))
+    basis = (basis * np.sign(np.diag(r))).T  # orthonormal rows: common, one per group, one per class
+    member = np.zeros((num_classes, len(groups)))
+    for g, group in enumerate(groups):
+        member[group, g] = 1.0
+    counts = member.sum(1, keepdims=True)
+    shared = rng.uniform(*shared_share, size=num_classes)
+    group_weights = np.where(counts > 0, np.sqrt(group_share / np.maximum(counts, 1)), 0.0) * member
+    own = np.sqrt(1.0 - shared - np.where(counts[:, 0] > 0, group_share, 0.0))
+    anchors = (np.sqrt(shared)[:, None] * basis[0] + group_weights @ basis[1:1 + len(groups)]
+               + own[:, None] * basis[1 + len(groups):])
+    return (anchors / np.linalg.norm(anchors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def cosine_statistics(anchors, class_names=None, confusion_groups=()):
+    """Pairwise cosines of (C, D) unit anchors: dict(mean, min, max over all pairs; confusable_mean and
+    other_mean: pairs sharing a confusion group, and the rest)."""
+    cos = np.asarray(anchors, dtype=np.float64) @ np.asarray(anchors, dtype=np.float64).T
+    upper = np.triu_indices(len(cos), 1)
+    stats = dict(mean=float(cos[upper].mean()), min=float(cos[upper].min()), max=float(cos[upper].max()))
+    if class_names is not None:
+        index = {name: i for i, name in enumerate(class_names)}
+        confusable = np.zeros_like(cos, dtype=bool)
+        for group in confusion_groups:
+            ids = [index[name] for name in group if name in index]
+            confusable[np.ix_(ids, ids)] = True
+        stats.update(confusable_mean=float(cos[upper][confusable[upper]].mean()),
+                     other_mean=float(cos[upper][~confusable[upper]].mean()))
+    return stats
+
+
 def anchors_hash(anchors):
     """sha256 of the anchors' float32 bytes (recorded in pseudo-label cache manifests)."""
     return hashlib.sha256(np.ascontiguousarray(anchors, dtype=np.float32).tobytes()).hexdigest()

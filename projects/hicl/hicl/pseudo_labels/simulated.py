@@ -5,7 +5,12 @@ kind of noise is one function, applied in this order:
 
 1. ``scene_confusion_lut``  per scene, a few classes are systematically labelled as a confusable class, in
                             every frame of the scene (a bias multi-view consensus cannot remove);
-2. ``confuse_instances``    per (object, view), the whole visible object may get a confusable class, so one
+2. ``confuse_looks``        (when ``look_confusion_prob`` > 0) per LOOK, i.e. (true class, colour bin of the
+                            object in the frame): a fixed confusable class and a fixed chance, drawn once from
+                            the seed, to be called it in each view; similar-looking objects share both across
+                            views and scenes (CLIP's errors follow appearance: a white cabinet reads as a
+                            fridge wherever it stands);
+   ``confuse_instances``    per (object, view), the whole visible object may get a confusable class, so one
                             object carries different labels in different frames;
    ``flip_classes``         (outdoor presets) per (object, view), classes CLIP names badly are relabelled as
                             a fixed wrong class with a high per-class probability, so that most of their labels
@@ -28,6 +33,7 @@ sets. Randomness is deterministic from (seed, scene id, frame id), hashed with c
 import zlib
 
 import numpy as np
+from PIL import Image
 from scipy.ndimage import gaussian_filter
 from scipy.special import ndtri
 
@@ -77,6 +83,9 @@ OUTDOOR_CLASS_FLIPS = (
 # Noise presets by label set: class names, confusion groups, class flips.
 NOISE_PRESETS = dict(scannet20=(SCANNET20_CLASSES, DEFAULT_CONFUSION_GROUPS, ()),
                      nuscenes16=(NUSCENES16_CLASSES, OUTDOOR_CONFUSION_GROUPS, OUTDOOR_CLASS_FLIPS))
+# Mean chance that a look is called a confusable class (confuse_looks); 0 turns look noise off. Outdoors it is
+# off: the nuScenes preset's class flips already follow the classes CLIP names badly.
+LOOK_CONFUSION_DEFAULTS = dict(scannet20=0.2, nuscenes16=0.0)
 NEIGHBOUR_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
@@ -140,6 +149,74 @@ def confuse_instances(labels, instances, partner_table, prob, rng):
     new_class[flipped] = sample_partners(majority[flipped], partner_table, rng)
     relabel = flipped[pixel_object] & labelled
     return np.where(relabel, new_class[pixel_object], labels).astype(np.uint8)
+
+
+LOOK_HUE_BINS, LOOK_VALUE_BINS = 6, 3
+LOOK_GREY_SATURATION = 0.2  # below this saturation an object's colour counts as grey (hue bin LOOK_HUE_BINS)
+LOOK_CONCENTRATION = 1.0  # a + b of the Beta distribution of a look's chance: < 2, so most looks are rarely
+# confused and a few almost always
+
+
+def resize_color(color, shape):
+    """(H, W, 3) uint8 RGB resized (box filter) to ``shape`` = (h, w)."""
+    color = np.asarray(color, dtype=np.uint8)
+    if color.shape[:2] == tuple(shape):
+        return color
+    return np.asarray(Image.fromarray(color).resize((shape[1], shape[0]), Image.BOX))
+
+
+def object_looks(color, instances):
+    """(K,) object ids (> 0) visible in a frame and (K,) look bins of their mean colour in it: hue (6 bins, or
+    grey) x brightness (3 bins), an int in 0..(LOOK_HUE_BINS + 1) * LOOK_VALUE_BINS - 1.
+
+    color: (H, W, 3) uint8 RGB at the size of ``instances`` (H, W) int object ids, 0 = none.
+    """
+    ids, pixel_object = np.unique(instances, return_inverse=True)
+    counts = np.bincount(pixel_object.ravel(), minlength=len(ids))
+    mean = np.stack([np.bincount(pixel_object.ravel(), color[..., c].ravel(), minlength=len(ids))
+                     for c in range(3)], axis=1) / np.maximum(counts, 1)[:, None] / 255.0
+    high, low = mean.max(1), mean.min(1)
+    chroma = high - low
+    saturation = np.where(high > 0, chroma / np.maximum(high, 1e-9), 0.0)
+    r, g, b = mean.T
+    with np.errstate(invalid='ignore', divide='ignore'):
+        sector = np.where(high == r, ((g - b) / chroma) % 6,
+                          np.where(high == g, (b - r) / chroma + 2, (r - g) / chroma + 4))
+    hue = sector / 6
+    hue_bin = np.where(saturation < LOOK_GREY_SATURATION, LOOK_HUE_BINS,
+                       np.minimum(np.nan_to_num(hue) * LOOK_HUE_BINS, LOOK_HUE_BINS - 1).astype(np.int64))
+    value_bin = np.minimum(high * LOOK_VALUE_BINS, LOOK_VALUE_BINS - 1).astype(np.int64)
+    looks = hue_bin * LOOK_VALUE_BINS + value_bin
+    return ids[ids > 0], looks[ids > 0]
+
+
+def look_confusion(seed, class_id, look, partner_table, mean_prob):
+    """(chance, confusable class) of objects of true class ``class_id`` with ``look``: the same for every
+    object, view and scene (drawn from (seed, class, look) alone). chance ~ Beta with mean ``mean_prob`` and
+    concentration LOOK_CONCENTRATION; the class is one of the class's partners (itself when it has none)."""
+    rng = np.random.default_rng([seed, 0x100C, int(class_id), int(look)])
+    chance = rng.beta(LOOK_CONCENTRATION * mean_prob, LOOK_CONCENTRATION * (1 - mean_prob))
+    return chance, int(sample_partners([class_id], partner_table, rng)[0])
+
+
+def confuse_looks(labels, instances, color, partner_table, seed, mean_prob, rng):
+    """Relabel each visible object, with its look's chance, as its look's confusable class (``look_confusion``).
+
+    labels: (H, W) uint8 train ids / 255; instances (H, W) int ids; color (H, W, 3) uint8. The object's class
+    is the majority of its labelled pixels; only those change. Returns a new (H, W) uint8 image.
+    """
+    ids, looks = object_looks(color, instances)
+    relabelled = labels.copy()
+    draws = rng.random(len(ids))
+    for object_id, look, draw in zip(ids, looks, draws):
+        pixels = (instances == object_id) & (labels != IMAGE_IGNORE)
+        if not pixels.any():
+            continue
+        class_id = np.bincount(labels[pixels]).argmax()
+        chance, wrong = look_confusion(seed, class_id, look, partner_table, mean_prob)
+        if draw < chance:
+            relabelled[pixels] = wrong
+    return relabelled
 
 
 def class_flip_table(class_names, flips):
@@ -274,20 +351,20 @@ def id_hash(value):
 class SimulatedVLMLabeller(PseudoLabeller):
     """Pseudo-labels made from true 2D labels by MaskCLIP-like noise (see the module docstring).
 
-    Probabilities are per scene-class (scene_confusion_prob), per object and view (view_confusion_prob,
-    class_flips) and per token (bleed_prob, token_confusion_prob, token_noise_prob); token_size in label-image
-    pixels, confusion_blob_sigma in tokens. The defaults give a 2D mIoU of about 37% on SynthRooms frames (mean
-    over seeds).
+    Probabilities are per scene-class (scene_confusion_prob), per look (look_confusion_prob: the mean chance of
+    a look, see ``confuse_looks``), per object and view (view_confusion_prob, class_flips) and per token
+    (bleed_prob, token_confusion_prob, token_noise_prob); token_size in label-image pixels, confusion_blob_sigma
+    in tokens.
 
-    ``label_set`` ('scannet20' or 'nuscenes16') gives the defaults of ``class_names``, ``confusion_groups``
-    and ``class_flips`` (``NOISE_PRESETS``); each may be passed explicitly instead.
+    ``label_set`` ('scannet20' or 'nuscenes16') gives the defaults of ``class_names``, ``confusion_groups``,
+    ``class_flips`` (``NOISE_PRESETS``) and ``look_confusion_prob`` (``LOOK_CONFUSION_DEFAULTS``); each may be
+    passed explicitly instead. With look noise on, the labeller also reads the colour frame.
     """
-    required_inputs = ('true_labels', 'instances')
 
     def __init__(self, class_names=None, seed=0, token_size=16, upsample='bilinear',
-                 scene_confusion_prob=0.1, view_confusion_prob=0.15, bleed_prob=0.3, token_confusion_prob=0.15,
+                 scene_confusion_prob=0.05, view_confusion_prob=0.05, bleed_prob=0.3, token_confusion_prob=0.15,
                  confusion_blob_sigma=1.0, token_noise_prob=0.02, confusion_groups=None, class_flips=None,
-                 label_set='scannet20'):
+                 label_set='scannet20', look_confusion_prob=None):
         if upsample not in UPSAMPLERS:
             raise ValueError(f'upsample must be one of {sorted(UPSAMPLERS)}, got {upsample!r}')
         if label_set not in NOISE_PRESETS:
@@ -305,16 +382,25 @@ class SimulatedVLMLabeller(PseudoLabeller):
             confusion_groups=[list(group) for group in confusion_groups])
         if class_flips:  # recorded only when used, so caches of the indoor presets keep their manifest
             self.params['class_flips'] = [list(flip) for flip in class_flips]
+        if look_confusion_prob is None:
+            look_confusion_prob = LOOK_CONFUSION_DEFAULTS[label_set]
+        if not 0 <= look_confusion_prob < 1:
+            raise ValueError(f'look_confusion_prob must be in [0, 1), got {look_confusion_prob}')
+        self.params['look_confusion_prob'] = look_confusion_prob  # always: its default depends on label_set
+        self.required_inputs = ('true_labels', 'instances') + (('color',) if look_confusion_prob else ())
         self.partner_table = confusion_partner_table(class_names, confusion_groups)
         self.flip_targets, self.flip_probs = class_flip_table(class_names, class_flips)
 
-    def label_batch(self, frame_ids, label_size, true_labels, instances):
+    def label_batch(self, frame_ids, label_size, true_labels, instances, color=None):
         """:meth:`label` of each frame (the true labels are read at label_size already)."""
-        return [self.label(scene_id, frame_id, frame_truth, frame_instances)
-                for (scene_id, frame_id), frame_truth, frame_instances in zip(frame_ids, true_labels, instances)]
+        colors = [None] * len(frame_ids) if color is None else color
+        return [self.label(scene_id, frame_id, frame_truth, frame_instances, frame_color)
+                for (scene_id, frame_id), frame_truth, frame_instances, frame_color
+                in zip(frame_ids, true_labels, instances, colors)]
 
-    def label(self, scene_id, frame_id, true_labels, instances):
-        """(H, W) uint8 noisy labels from (H, W) true train ids / 255 and (H, W) instance ids (0 = none).
+    def label(self, scene_id, frame_id, true_labels, instances, color=None):
+        """(H, W) uint8 noisy labels from (H, W) true train ids / 255 and (H, W) instance ids (0 = none); with
+        look noise on, ``color`` is the frame's (H', W', 3) uint8 RGB image at any size.
 
         A token with any labelled pixel labels all its pixels, so unlabelled pixels next to labelled ones receive
         labels (as MaskCLIP labels every pixel); tokens without labelled pixels stay 255.
@@ -323,6 +409,12 @@ class SimulatedVLMLabeller(PseudoLabeller):
         scene_rng = np.random.default_rng([p['seed'], id_hash(scene_id)])
         frame_rng = np.random.default_rng([p['seed'], id_hash(scene_id), id_hash(frame_id)])
         labels = scene_confusion_lut(self.partner_table, p['scene_confusion_prob'], scene_rng)[true_labels]
+        if p['look_confusion_prob']:
+            if color is None:
+                raise ValueError('look_confusion_prob > 0: the labeller needs the colour frame (color=...)')
+            look_rng = np.random.default_rng([p['seed'], id_hash(scene_id), id_hash(frame_id), 0x100C])
+            labels = confuse_looks(labels, instances, resize_color(color, labels.shape), self.partner_table,
+                                   p['seed'], p['look_confusion_prob'], look_rng)
         labels = confuse_instances(labels, instances, self.partner_table, p['view_confusion_prob'], frame_rng)
         if 'class_flips' in p:
             labels = flip_classes(labels, instances, self.flip_targets, self.flip_probs, frame_rng)

@@ -14,35 +14,49 @@ def scene_name(index):
     return f'scene{index:04d}_00'
 
 
+SPLITS = ('train', 'val', 'test')
+SCAN_DIRS = dict(train='scans', val='scans', test='scans_test')  # ScanNet keeps its test scans apart
+
+
+def scene_dir(out_root, split, name):
+    """Where scene ``name`` of ``split`` is written: <out_root>/scans/<name> (scans_test/ for the test split)."""
+    return os.path.join(out_root, SCAN_DIRS[split], name)
+
+
 def _generate_and_write(task):
-    """Worker: generate one scene and write it under <out_root>/scans; returns its name."""
-    out_root, name, seed, room_type, options = task
+    """Worker: generate one scene and write it to its scene folder; returns its name."""
+    folder, name, seed, room_type, options = task
     scene = generate_scene(name, seed, room_type=room_type, **options)
-    write_scene(scene, os.path.join(out_root, 'scans', name))
+    write_scene(scene, folder)
     return name
 
 
-def generate_synthrooms(out_root, num_train=16, num_val=4, seed=0, frames_per_scene=16, color_size=(640, 480),
-                        depth_size=(320, 240), workers=1, overwrite=False, progress=True,
+def generate_synthrooms(out_root, num_train=24, num_val=6, num_test=10, seed=0, frames_per_scene=16,
+                        color_size=(640, 480), depth_size=(320, 240), workers=1, overwrite=False, progress=True,
                         vertex_spacing=DEFAULT_VERTEX_SPACING):
-    """Write ``num_train`` + ``num_val`` scenes to ``out_root`` in ScanNet's raw layout and return their names.
+    """Write ``num_train`` + ``num_val`` + ``num_test`` scenes to ``out_root`` in ScanNet's raw layout and return
+    their names.
 
-    Scenes are named scene0000_00, ... (train first, then val) and listed in scannetv2_train.txt / _val.txt.
-    Scene i is generated from the seed (seed, i) (see generate_scene); room types cycle through ROOM_TYPE_ORDER
-    within each split. A scene whose ``.complete`` marker exists is skipped unless ``overwrite``. color_size /
-    depth_size are (W, H) pixels; ``workers`` > 1 generates scenes in parallel processes; vertex_spacing
-    in metres.
+    Scenes are named scene0000_00, ... (train first, then val, then test) and listed in scannetv2_<split>.txt;
+    test scenes go to scans_test/ as in ScanNet (with their labels, so that they can be scored). Scene i is
+    generated from the seed (seed, i) (see generate_scene); room types cycle through ROOM_TYPE_ORDER within each
+    split. A scene whose ``.complete`` marker exists is skipped unless ``overwrite``. color_size / depth_size are
+    (W, H) pixels; ``workers`` > 1 generates scenes in parallel processes; vertex_spacing in metres.
     """
-    names = [scene_name(index) for index in range(num_train + num_val)]
+    counts = dict(train=num_train, val=num_val, test=num_test)
+    starts = dict(train=0, val=num_train, test=num_train + num_val)
+    split_names = {split: [scene_name(starts[split] + i) for i in range(counts[split])] for split in SPLITS}
+    names = [name for split in SPLITS for name in split_names[split]]
     options = dict(frames_per_scene=frames_per_scene, color_size=tuple(color_size), depth_size=tuple(depth_size),
                    vertex_spacing=vertex_spacing)
     tasks = []
-    for index, name in enumerate(names):
-        if not overwrite and os.path.exists(os.path.join(out_root, 'scans', name, COMPLETE_MARKER)):
-            continue
-        split_index = index if index < num_train else index - num_train
-        room_type = ROOM_TYPE_ORDER[split_index % len(ROOM_TYPE_ORDER)]
-        tasks.append((out_root, name, (seed, index), room_type, options))
+    for split in SPLITS:
+        for split_index, name in enumerate(split_names[split]):
+            folder = scene_dir(out_root, split, name)
+            if not overwrite and os.path.exists(os.path.join(folder, COMPLETE_MARKER)):
+                continue
+            room_type = ROOM_TYPE_ORDER[split_index % len(ROOM_TYPE_ORDER)]
+            tasks.append((folder, name, (seed, starts[split] + split_index), room_type, options))
 
     with tqdm(total=len(names), initial=len(names) - len(tasks), desc='SynthRooms scenes', unit='scene',
               disable=not progress) as bar:
@@ -55,6 +69,8 @@ def generate_synthrooms(out_root, num_train=16, num_val=4, seed=0, frames_per_sc
                 _generate_and_write(task)
                 bar.update()
 
-    for split, split_names in (('train', names[:num_train]), ('val', names[num_train:])):
-        atomic_write(os.path.join(out_root, f'scannetv2_{split}.txt'), ''.join(f'{n}\n' for n in split_names).encode())
+    for split in SPLITS:
+        if counts[split]:
+            atomic_write(os.path.join(out_root, f'scannetv2_{split}.txt'),
+                         ''.join(f'{n}\n' for n in split_names[split]).encode())
     return names

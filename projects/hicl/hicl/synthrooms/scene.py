@@ -10,7 +10,7 @@ from .frames import Frame, render_frame
 from .layout import generate_layout
 from .mesh import Mesh, build_mesh
 
-DEFAULT_VERTEX_SPACING = 0.05  # metres
+DEFAULT_VERTEX_SPACING = 0.03  # metres (see mesh.py)
 
 
 @dataclass

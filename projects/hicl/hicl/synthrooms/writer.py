@@ -34,13 +34,15 @@ def atomic_write(path, data):
             os.remove(temporary)
 
 
-def ply_bytes(vertices, colors, faces, labels=None):
+def ply_bytes(vertices, colors, faces, labels=None, instances=None):
     """Binary little-endian PLY with ScanNet's layout: vertex x, y, z (float), red, green, blue, alpha (uchar)
     [+ label (ushort) for the labels.ply]; face ``list uchar int vertex_indices``.
 
-    vertices (N, 3) metres, colors (N, 3) uint8, faces (F, 3) vertex indices, labels (N,) NYU40 ids or None.
+    vertices (N, 3) metres, colors (N, 3) uint8, faces (F, 3) vertex indices, labels (N,) NYU40 ids or None,
+    instances (N,) object ids or None (a SynthRooms extension of ScanNet's labels.ply: vertex property 'instance').
     """
-    properties = _VERTEX_PROPERTIES + ((('label', 'ushort'),) if labels is not None else ())
+    properties = (_VERTEX_PROPERTIES + ((('label', 'ushort'),) if labels is not None else ())
+                  + ((('instance', 'ushort'),) if instances is not None else ()))
     header = ['ply', 'format binary_little_endian 1.0',
               'comment MLIB generated' if labels is not None else 'comment VCGLIB generated',
               f'element vertex {len(vertices)}']
@@ -54,6 +56,8 @@ def ply_bytes(vertices, colors, faces, labels=None):
     vertex_rows['alpha'] = 255
     if labels is not None:
         vertex_rows['label'] = labels
+    if instances is not None:
+        vertex_rows['instance'] = instances
     face_rows = np.empty(len(faces), dtype=[('count', 'u1'), ('indices', '<i4', (3,))])
     face_rows['count'] = 3
     face_rows['indices'] = faces
@@ -89,7 +93,7 @@ def write_scene(scene, scene_dir):
     mesh, name = scene.mesh, scene.name
     atomic_write(os.path.join(scene_dir, f'{name}_vh_clean_2.ply'), ply_bytes(mesh.vertices, mesh.colors, mesh.faces))
     atomic_write(os.path.join(scene_dir, f'{name}_vh_clean_2.labels.ply'),
-                 ply_bytes(mesh.vertices, label_colors(mesh.labels), mesh.faces, mesh.labels))
+                 ply_bytes(mesh.vertices, label_colors(mesh.labels), mesh.faces, mesh.labels, mesh.instances))
     intrinsic_dir = os.path.join(scene_dir, 'intrinsic')
     atomic_write(os.path.join(intrinsic_dir, 'intrinsic_color.txt'), matrix_bytes(scene.intrinsic_color))
     atomic_write(os.path.join(intrinsic_dir, 'intrinsic_depth.txt'), matrix_bytes(scene.intrinsic_depth))
