@@ -226,8 +226,9 @@ def test_synthrooms_mesh_and_points_purity(synthrooms_tiny):
     mesh_purity, point_purity = set_purity(mesh_ids, labels), set_purity(point_ids, labels)
     print(f'synthrooms {scene} ({len(labels)} vertices): mesh {mesh_ids.max() + 1} sets purity {mesh_purity:.4f}; '
           f'points {point_ids.max() + 1} sets purity {point_purity:.4f}')
-    assert mesh_purity >= 0.95
-    assert point_purity >= 0.9
+    # welded, smoothed scan-like rooms (issue 14): the sets are mostly pure but cross objects here and there
+    assert 0.85 <= mesh_purity < 0.99
+    assert 0.85 <= point_purity < 0.99
 
 
 # ----------------------------------------------------------------------------------------- (g) real LiDAR sweep
