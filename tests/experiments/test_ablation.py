@@ -148,8 +148,17 @@ def test_train_and_test_runs_and_records(tmp_path, monkeypatch):
     monkeypatch.setattr(ablation, 'run_command', fake_run_command)
     out = train_and_test(EXP1, 7, str(work_dir), python='py', tools_dir='tools')
     assert calls == [
-        ['py', 'tools/train.py', EXP1, '--work-dir', str(work_dir), '--resume', '--cfg-options', 'randomness.seed=7'],
+        ['py', 'tools/train.py', EXP1, '--work-dir', str(work_dir), '--cfg-options', 'randomness.seed=7'],
         ['py', 'tools/test.py', EXP1, str(work_dir / 'epoch_2.pth'), '--work-dir', str(work_dir)]]
     assert out['test_miou'] == pytest.approx(25.0) and out['test_acc'] == pytest.approx(75.0)
     assert out['val_curve'] == [[1, pytest.approx(10.0)], [2, pytest.approx(20.0)]]
     assert json.loads((work_dir / 'result.json').read_text()) == out
+
+
+def test_only_a_work_dir_with_a_checkpoint_is_resumed(tmp_path):
+    """tools/train.py refuses --resume in a work dir without checkpoints, so a fresh run must not ask for it."""
+    from hicl.experiments.ablation import train_command
+    fresh = train_command(EXP1, 0, str(tmp_path), python='py')
+    assert '--resume' not in fresh
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    assert train_command(EXP1, 0, str(tmp_path), python='py')[5] == '--resume'

@@ -51,11 +51,13 @@ def command_text(cmd):
 
 
 def train_command(config, seed, work_dir, python=sys.executable, tools_dir='tools', cfg_options=()):
-    """``python tools/train.py CONFIG --work-dir WORK_DIR --resume --cfg-options randomness.seed=SEED ...``.
+    """``python tools/train.py CONFIG --work-dir WORK_DIR [--resume] --cfg-options randomness.seed=SEED ...``.
 
-    ``--resume`` continues from the work dir's latest checkpoint, or trains from scratch when there is none.
+    ``--resume`` (continue from the work dir's latest checkpoint) is given only when the work dir has one
+    (mmengine's ``last_checkpoint`` file): tools/train.py refuses ``--resume`` without a checkpoint.
     """
-    return [python, osp.join(tools_dir, 'train.py'), config, '--work-dir', work_dir, '--resume',
+    resume = ['--resume'] if osp.isfile(osp.join(work_dir, 'last_checkpoint')) else []
+    return [python, osp.join(tools_dir, 'train.py'), config, '--work-dir', work_dir, *resume,
             '--cfg-options', f'randomness.seed={seed}', *cfg_options]
 
 
