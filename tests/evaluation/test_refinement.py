@@ -52,3 +52,23 @@ def test_predictions_are_scored_on_the_same_points_as_the_pseudo_labels(synthroo
     with pytest.raises(ValueError, match='predictions for'):
         evaluate_refinement(dataset, train_pipeline, 4, 20,
                             predictions={scene: labels[:-1] for scene, labels in truth.items()})
+
+
+def test_set_purity_per_scene_reads_the_converters_sets_and_instance_masks(synthrooms_tiny, tmp_path):
+    import shutil
+
+    import numpy as np
+    import pytest
+
+    from hicl.evaluation.refinement import scene_set_purity
+    rows = scene_set_purity(str(synthrooms_tiny), 'train')
+    assert [row['scene_id'] for row in rows] == ['scene0000_00', 'scene0001_00']
+    assert all(0.8 < row['instance_purity'] <= 1 and 0.8 < row['class_purity'] <= 1 for row in rows)
+    # one set holding the whole scene: its purity is the share of the largest instance
+    root = tmp_path / 'copy'
+    shutil.copytree(synthrooms_tiny, root, ignore=shutil.ignore_patterns('raw', 'pseudo_labels'))
+    instances = np.fromfile(root / 'instance_mask' / 'scene0000_00.bin', np.int64)
+    np.zeros(len(instances), np.int64).tofile(root / 'sets' / 'scene0000_00.bin')
+    one_set = scene_set_purity(str(root), 'train')[0]
+    assert one_set['sets'] == 1
+    assert one_set['instance_purity'] == pytest.approx(np.bincount(instances).max() / len(instances))
