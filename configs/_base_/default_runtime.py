@@ -10,6 +10,8 @@ default_hooks = dict(
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='miou', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     pseudo_label_check=dict(type='PseudoLabelCacheCheckHook'),  # the cache was made with pseudo_labels
+    # after each validation: compactness of the net's features per true class and the necks' attention on val
+    correlation_probe=dict(type='CorrelationProbeHook'),
     visualization=dict(type='Det3DVisualizationHook'))
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
                dist_cfg=dict(backend='nccl'))

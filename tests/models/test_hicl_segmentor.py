@@ -24,7 +24,7 @@ def test_tokens_are_the_sampled_points_and_their_supervising_pairs():
                             point2voxel_map=torch.tensor([0, 0, 1, 2]), batch_idx=torch.zeros(3, dtype=torch.long))
     second = Det3DDataSample(pseudo_pairs=pairs([1, 1], [3, 2]), point_sets=torch.tensor([5, 5]),
                              point2voxel_map=torch.tensor([1, 0]), batch_idx=torch.ones(2, dtype=torch.long))
-    voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens([first, second], 8, IGNORE)
+    voxel_idx, pair_token_idx, pair_labels, token_sets = sample_correlation_tokens([first, second], 8, IGNORE)
     # candidates (a labelled pair): points 0, 2, 3 of the first scene, point 1 of the second; the second scene's
     # voxels come after the first's 3, and its token after the first's 3 tokens
     assert sorted(voxel_idx[0].tolist()) == [0, 1, 2] and voxel_idx[1].tolist() == [3]
@@ -32,12 +32,15 @@ def test_tokens_are_the_sampled_points_and_their_supervising_pairs():
     # each supervising pair points at the token of its own point (voxel of point 0, 2, 3; then point 1 of scene 2)
     assert token_voxels[pair_token_idx].tolist() == [0, 1, 2, 3, 3]  # the ignored pair supervises nothing
     assert pair_labels.tolist() == [1, 2, 0, 3, 2]
+    # the sets of the tokens, the second scene's numbered after the first's largest set (1): 5 + 2
+    first_sets = {0: 0, 1: 1, 2: 1}  # voxel -> set of its point
+    assert token_sets.tolist() == [first_sets[v] for v in voxel_idx[0].tolist()] + [7]
 
 
 def test_only_m_points_per_scene_are_tokens():
     sample = Det3DDataSample(pseudo_pairs=pairs(list(range(10)), [1] * 10), point_sets=torch.arange(10) // 5,
                              point2voxel_map=torch.arange(10), batch_idx=torch.zeros(10, dtype=torch.long))
-    voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens([sample], 4, IGNORE)
+    voxel_idx, pair_token_idx, pair_labels, _ = sample_correlation_tokens([sample], 4, IGNORE)
     assert len(voxel_idx[0]) == 4 and len(pair_token_idx) == 4
     assert sorted(pair_token_idx.tolist()) == [0, 1, 2, 3]
     assert (voxel_idx[0] // 5).tolist() == [0, 0, 1, 1]  # 2 of each set of 5
@@ -50,11 +53,16 @@ def test_missing_point_sets_name_the_fix():
         sample_correlation_tokens([sample], 4, IGNORE)
 
 
-@pytest.fixture
-def anchors_file(tmp_path):
-    path = str(tmp_path / 'anchors.npz')
+def write_anchors(folder):
+    """4 random orthonormal 16-d text anchors in ``folder/anchors.npz``; returns the path."""
+    path = str(folder / 'anchors.npz')
     save_text_anchors(path, random_orthonormal_anchors(4, 16), list('abcd'), {})
     return path
+
+
+@pytest.fixture
+def anchors_file(tmp_path):
+    return write_anchors(tmp_path)
 
 
 def build(anchors_file, **hicl):
@@ -99,10 +107,15 @@ def losses_at(model, stage):
     return model(**data, mode='loss')
 
 
-def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
-    model = full_model(anchors_file).train()
-    # one backbone pass for all stages: spconv's CPU kernels are not bit-reproducible across passes, and the
-    # correlation blocks amplify that beyond 1%; the stages must differ only in which losses they average
+def only_losses(outputs):
+    """The entries of a loss dict that mmengine sums (names with 'loss'); the rest are logged instruments."""
+    return {name: value for name, value in outputs.items() if 'loss' in name}
+
+
+def with_one_backbone_pass(model):
+    """The model with its backbone run once and its output reused: spconv's CPU kernels are not bit-reproducible
+    across passes, and the correlation blocks amplify that beyond 1%; compared loss dicts must differ only in how
+    they weigh the losses."""
     backbone_features, extract_feat = [], model.extract_feat
 
     def extract_once(inputs):
@@ -110,7 +123,12 @@ def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
             backbone_features.append(extract_feat(inputs))
         return backbone_features[0]
     model.extract_feat = extract_once
-    stage0, stage1, stage2 = (losses_at(model, stage) for stage in range(3))
+    return model
+
+
+def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
+    model = with_one_backbone_pass(full_model(anchors_file).train())
+    stage0, stage1, stage2 = (only_losses(losses_at(model, stage)) for stage in range(3))
     assert set(stage0) == {'loss_ce'}
     assert set(stage1) == {'loss_ce', 'loss_intra', 'loss_inter'}
     assert set(stage2) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
@@ -124,7 +142,7 @@ def test_ablation_rows_compute_only_their_losses(anchors_file):
     intra_only = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK))
     intra_only.train().set_stage(2)
     assert intra_only.active_losses() == {'loss_ce', 'loss_intra'}
-    assert set(losses_at(intra_only, 2)) == {'loss_ce', 'loss_intra'}
+    assert set(only_losses(losses_at(intra_only, 2))) == {'loss_ce', 'loss_intra'}
 
 
 def gradient_owners(model, losses):
@@ -160,3 +178,36 @@ def test_bad_configurations_are_refused(anchors_file):
         build(anchors_file, feedback_loss=dict(type='FeedbackKL'))
     with pytest.raises(ValueError, match='training stage must be 0, 1 or 2, got 3'):
         full_model(anchors_file).set_stage(3)
+
+
+def test_loss_weights_replace_the_averaging(anchors_file):
+    model = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
+                  loss_weights=dict(loss_intra=0.5))
+    with_one_backbone_pass(model.train())
+    raw = only_losses(losses_at(model, 0))['loss_ce'].item()
+    weighted = only_losses(losses_at(model, 1))
+    assert weighted['loss_ce'].item() == pytest.approx(raw, rel=1e-5)  # weight 1, not 1/2
+    model.loss_weights = None
+    averaged = only_losses(losses_at(model, 1))
+    assert weighted['loss_intra'].item() == pytest.approx(averaged['loss_intra'].item(), rel=1e-5)  # 1/2 either way
+    with pytest.raises(KeyError, match="loss_weights has unknown losses \\['loss_mse'\\]"):
+        build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
+              loss_weights=dict(loss_mse=1.0))
+
+
+def test_instruments_are_logged_from_the_correlation_stage_on(anchors_file):
+    model = full_model(anchors_file).train()
+    assert set(losses_at(model, 0)) == {'loss_ce'}
+    outputs = losses_at(model, 2)
+    instruments = {name: value for name, value in outputs.items() if 'loss' not in name}
+    for neck in ('intra', 'inter'):
+        assert {f'{neck}_change', f'{neck}_chance_set', f'{neck}_chance_label', f'acc_{neck}'} <= set(instruments)
+        assert {f'{neck}_{kind}_l0' for kind in ('entropy', 'same_set', 'same_label')} <= set(instruments)
+    assert {'acc_net', 'agreement'} <= set(instruments)
+    assert all(not value.requires_grad and 0 <= float(value) <= 1 for name, value in instruments.items()
+               if not name.endswith('_change'))
+    # the intra-scene neck attends within a scene (~64 tokens each), the inter-scene one across the batch (~128):
+    # a token's own set holds a larger share of its scene than of the batch
+    assert instruments['intra_chance_set'] > instruments['inter_chance_set']
+    model.log_instruments = False
+    assert set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}

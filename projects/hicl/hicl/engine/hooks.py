@@ -85,3 +85,25 @@ class PseudoLabelCacheCheckHook(Hook):
         for root in roots:
             PseudoLabelCache(root).verify(expected)
         runner.logger.info(f'pseudo-label cache {", ".join(roots)} matches the config\'s pseudo_labels')
+
+
+@HOOKS.register_module()
+class CorrelationProbeHook(Hook):
+    """After every validation epoch, the correlation instruments on the validation scenes against their TRUE
+    classes (:func:`hicl.evaluation.correlation_probe.probe_correlation`), logged with the epoch's metrics as
+    ``val/compactness`` and, once the necks train, ``val/<neck>_same_class_l<i>``, ``val/acc_<neck>``, ...
+
+    Args:
+        points_per_scene, scenes_per_batch, seed: see ``probe_correlation``.
+    """
+
+    priority = 'NORMAL'  # before the LoggerHook, which writes the epoch's val scalars
+
+    def __init__(self, points_per_scene=4000, scenes_per_batch=2, seed=0):
+        self.probe_args = dict(points_per_scene=points_per_scene, scenes_per_batch=scenes_per_batch, seed=seed)
+
+    def after_val_epoch(self, runner, metrics=None):
+        from ..evaluation.correlation_probe import probe_correlation
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        for name, value in probe_correlation(model, runner.val_dataloader, **self.probe_args).items():
+            runner.message_hub.update_scalar(f'val/{name}', value)

@@ -58,11 +58,13 @@ class CorrelationBlock(nn.Module):
 class CorrelationTransformer(nn.Module):
     """``num_layers`` correlation blocks on (T, in_dims) tokens, output (T, in_dims).
 
-    With ``embed_dims`` below ``in_dims`` the blocks run in a narrower space: f^ = f + W_out(blocks(W_in f)),
-    W_out zero-initialised so that the module starts as the identity (a cheaper variant for CPU runs).
+    With ``embed_dims`` below ``in_dims`` the blocks run in a narrower space: f^ = f + W_out(blocks(W_in f))
+    (a cheaper variant for CPU runs); with ``zero_init_output`` W_out starts at zero, so that the module starts
+    as the identity, else with PyTorch's default Linear initialisation.
     """
 
-    def __init__(self, in_dims=512, embed_dims=None, num_layers=3, num_heads=8, mlp_ratio=4.0):
+    def __init__(self, in_dims=512, embed_dims=None, num_layers=3, num_heads=8, mlp_ratio=4.0,
+                 zero_init_output=True):
         super().__init__()
         embed_dims = embed_dims or in_dims
         self.blocks = nn.Sequential(*[CorrelationBlock(embed_dims, num_heads, mlp_ratio) for _ in range(num_layers)])
@@ -70,14 +72,25 @@ class CorrelationTransformer(nn.Module):
         if self.narrow:
             self.project_in = nn.Linear(in_dims, embed_dims)
             self.project_out = nn.Linear(embed_dims, in_dims)
-            nn.init.zeros_(self.project_out.weight)
-            nn.init.zeros_(self.project_out.bias)
+            if zero_init_output:
+                nn.init.zeros_(self.project_out.weight)
+                nn.init.zeros_(self.project_out.bias)
 
     def forward(self, features):
         """(T, in_dims) -> (T, in_dims)."""
         if self.narrow:
             return features + self.project_out(self.blocks(self.project_in(features)))
         return self.blocks(features)
+
+    @torch.no_grad()
+    def attention_maps(self, features):
+        """(T, in_dims) -> list of the (H, T, T) attention weights of every layer, for the instruments."""
+        tokens = self.project_in(features) if self.narrow else features
+        maps = []
+        for block in self.blocks:
+            maps.append(block.attention_weights(tokens))
+            tokens = block(tokens)
+        return maps
 
 
 @MODELS.register_module()
@@ -96,6 +109,14 @@ class IntraSceneCorrelationNeck(nn.Module):
     def forward(self, scene_features):
         """List of B (M_b, D) sampled point features -> list of B (M_b, D) correlated features f^."""
         return [self.transformer(features) for features in scene_features]
+
+    def attention_maps(self, scene_features):
+        """The attention of every layer over all T = sum M_b tokens: a list of (H, T, T) maps, zero across scenes,
+        and the (T,) sequence (scene) of every token."""
+        per_scene = [self.transformer.attention_maps(features) for features in scene_features]
+        maps = [torch.stack([torch.block_diag(*heads) for heads in zip(*layer)]) for layer in zip(*per_scene)]
+        sequences = torch.cat([torch.full((len(x), ), b, device=x.device) for b, x in enumerate(scene_features)])
+        return maps, sequences
 
 
 @MODELS.register_module()
@@ -124,3 +145,10 @@ class InterSceneCorrelationNeck(nn.Module):
             tokens, (start, end) = local, (0, len(local))
         correlated = self.transformer(tokens)[start:end]
         return list(correlated.split([len(features) for features in scene_features]))
+
+    def attention_maps(self, scene_features):
+        """The attention of every layer over this rank's T = sum M_b tokens (under distributed training the
+        other ranks' tokens are left out): a list of (H, T, T) maps, and the (T,) sequence of every token (all
+        0, one sequence)."""
+        local = torch.cat(scene_features)
+        return self.transformer.attention_maps(local), torch.zeros(len(local), dtype=torch.long, device=local.device)

@@ -3,10 +3,13 @@
 It only wires the pieces: Eq. 1 in the pseudo-label head, Eq. 3 / 7 in the necks, Eq. 4 = Eq. 1 on the neck
 outputs, Eq. 8 in FeedbackKL. Which losses are on is the training stage, set by CorrelationStageHook.
 """
+from collections import namedtuple
+
 import torch
 from mmdet3d.registry import MODELS
 
 from ...geometry.sampling import sample_points_by_set
+from .. import correlation_instruments as instruments
 from ..losses import cross_modal_ce_loss, text_anchor_logits
 from ..point_voxels import batch_voxel_index
 from .label_free_segmentor import LabelFreeSegmentor
@@ -20,7 +23,7 @@ class HICLSegmentor(LabelFreeSegmentor):
     """LabelFreeSegmentor + hierarchical correlation learning; inference runs the 3D net only.
 
     Stage 0: L_ce (Eq. 1). Stage 1: + L^_ce of each neck (Eq. 4, refined labels). Stage 2: + L_kl (Eq. 8).
-    The active losses are averaged (each is weighted 1 / #active).
+    The active losses are averaged (each is weighted 1 / #active, paper 3.4) unless ``loss_weights`` is given.
 
     Args:
         intra_scene_neck, inter_scene_neck: neck configs, or None to leave a neck out (ablation rows); with
@@ -29,6 +32,15 @@ class HICLSegmentor(LabelFreeSegmentor):
         num_samples: M, the points sampled per scene over its geometric consistency sets.
         sample_every_set: False (the paper's M_k = M * N_k / N) or True (one point reserved per set first; see
             ``geometry.sampling.proportional_quotas``).
+        loss_weights: None (the paper: the active losses averaged) or a dict of fixed weights by loss name
+            (``loss_ce``, ``loss_intra``, ``loss_inter``, ``loss_kl``; a missing name weighs 1), not averaged.
+        log_instruments: from the correlation stage on, add to the loss dict (as scalars mmengine logs but does
+            not sum) what the necks do to the sampled points: ``<neck>_change`` ||f^ - f|| / ||f||,
+            ``<neck>_entropy_l<i>`` attention entropy of layer i (1 = uniform), ``<neck>_same_{set,label}_l<i>``
+            the attention mass on tokens of the same set / refined label and ``<neck>_chance_{set,label}`` that of
+            uniform attention, ``acc_{net,intra,inter}`` the accuracy of each logits against the refined labels,
+            ``agreement`` the share of points where the net and the last neck pick the same class
+            (``models.correlation_instruments``).
         kwargs: LabelFreeSegmentor arguments.
     """
 
@@ -38,7 +50,7 @@ class HICLSegmentor(LabelFreeSegmentor):
     TRAINING_ONLY_MODULES = NECK_NAMES + ('feedback_loss',)
 
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
-                 sample_every_set=False, **kwargs):
+                 sample_every_set=False, loss_weights=None, log_instruments=True, **kwargs):
         super().__init__(**kwargs)
         for name, cfg in zip(self.NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
             # registered even when None, so a checkpoint with neck weights loads into a model without them
@@ -47,7 +59,12 @@ class HICLSegmentor(LabelFreeSegmentor):
         if self.feedback_loss is not None and not self.has_necks:
             raise ValueError('feedback_loss needs at least one correlation neck (intra_scene_neck or '
                              'inter_scene_neck) to distil from')
+        unknown = set(loss_weights or {}) - set().union(*STAGE_LOSSES)
+        if unknown:
+            raise KeyError(f'loss_weights has unknown losses {sorted(unknown)}; the losses are '
+                           f'{sorted(set().union(*STAGE_LOSSES))}')
         self.num_samples, self.sample_every_set = num_samples, sample_every_set
+        self.loss_weights, self.log_instruments = loss_weights, log_instruments
         self.stage = 0
 
     @property
@@ -67,33 +84,57 @@ class HICLSegmentor(LabelFreeSegmentor):
         return {name for name in set().union(*STAGE_LOSSES[:self.stage + 1]) if parts[name]}
 
     def loss(self, inputs, data_samples):
-        """Dict of the active losses, each already divided by their number."""
+        """Dict of the active losses, weighted (by default each divided by their number), and the instruments."""
         active = self.active_losses()
         voxel_features = self.decode_head.embed(self.extract_feat(inputs))  # (V, D) f in CLIP space
         anchors = self.decode_head.text_anchors
         losses = self.decode_head.loss_by_feat(text_anchor_logits(voxel_features, anchors), data_samples)
+        instruments = {}
         if active != {'loss_ce'}:
-            losses.update(self.correlation_losses(voxel_features, data_samples, active))
-        return {name: value / len(losses) for name, value in losses.items()}
+            correlation_losses, instruments = self.correlation_losses(voxel_features, data_samples, active)
+            losses.update(correlation_losses)
+        if self.loss_weights is None:
+            weighted = {name: value / len(losses) for name, value in losses.items()}
+        else:
+            weighted = {name: value * self.loss_weights.get(name, 1.0) for name, value in losses.items()}
+        weighted.update({name: voxel_features.new_tensor(value) for name, value in instruments.items()})
+        return weighted
 
     def correlation_losses(self, voxel_features, data_samples, active):
-        """Eq. 4 for each neck and Eq. 8 on the M sampled points of every scene."""
+        """Eq. 4 for each neck and Eq. 8 on the M sampled points of every scene; and the instruments (an empty
+        dict without ``log_instruments``)."""
         anchors, ignore_index = self.decode_head.text_anchors, self.decode_head.ignore_index
-        voxel_idx, pair_token_idx, pair_labels = sample_correlation_tokens(
-            data_samples, self.num_samples, ignore_index, every_set=self.sample_every_set)
-        net_features = voxel_features[torch.cat(voxel_idx)]
-        scene_features = list(net_features.split([len(idx) for idx in voxel_idx]))
+        tokens = sample_correlation_tokens(data_samples, self.num_samples, ignore_index,
+                                           every_set=self.sample_every_set)
+        net_features = voxel_features[torch.cat(tokens.voxel_idx)]
+        scene_features = list(net_features.split([len(idx) for idx in tokens.voxel_idx]))
+        net_logits = text_anchor_logits(net_features, anchors)
+        token_label = instruments.token_labels(tokens.pair_token_idx, tokens.pair_labels, len(net_features),
+                                               len(anchors))
+        groups = dict(set=tokens.token_sets, label=token_label)
+        stats = dict(acc_net=instruments.accuracy(net_logits, token_label)) if self.log_instruments else {}
         losses = {}
         for name, loss_name in zip(self.NECK_NAMES, ('loss_intra', 'loss_inter')):
             neck = getattr(self, name)
             if neck is None:
                 continue
+            neck_inputs = scene_features
             scene_features = neck(scene_features)
             logits = text_anchor_logits(torch.cat(scene_features), anchors)
-            losses[loss_name] = cross_modal_ce_loss(logits[pair_token_idx], pair_labels, ignore_index)  # Eq. 4
+            losses[loss_name] = cross_modal_ce_loss(logits[tokens.pair_token_idx], tokens.pair_labels,
+                                                    ignore_index)  # Eq. 4
+            if self.log_instruments:
+                short = name.split('_')[0]
+                stats.update(instruments.neck_instruments(short, neck, neck_inputs, scene_features, groups))
+                stats[f'acc_{short}'] = instruments.accuracy(logits, token_label)
         if 'loss_kl' in active:
-            losses['loss_kl'] = self.feedback_loss(text_anchor_logits(net_features, anchors), logits)  # Eq. 8
-        return losses
+            losses['loss_kl'] = self.feedback_loss(net_logits, logits)  # Eq. 8
+        if self.log_instruments:
+            stats['agreement'] = instruments.agreement(net_logits, logits)
+        return losses, stats
+
+
+CorrelationTokens = namedtuple('CorrelationTokens', 'voxel_idx pair_token_idx pair_labels token_sets')
 
 
 def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set=False):
@@ -102,11 +143,13 @@ def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set
     that supervise them.
 
     Reads ``point_sets`` (N,), ``pseudo_pairs`` and ``point2voxel_map`` (N,) of every data sample.
-    Returns voxel_idx, a list of B (M_b,) batch-voxel indices of the sampled points; pair_token_idx (P',), the
-    token (row of the concatenated B scenes) of each supervising pair; pair_labels (P',) their refined labels.
+    Returns CorrelationTokens: voxel_idx, a list of B (M_b,) batch-voxel indices of the sampled points;
+    pair_token_idx (P',), the token (row of the concatenated B scenes) of each supervising pair; pair_labels (P',)
+    their refined labels; token_sets (T,) the set of every token, numbered across the batch (sets of different
+    scenes never share a number).
     """
-    sampled_points, pair_token_idx, pair_labels = [], [], []
-    token_offset = 0
+    sampled_points, pair_token_idx, pair_labels, token_sets = [], [], [], []
+    token_offset = set_offset = 0
     for data_sample in data_samples:
         if 'point_sets' not in data_sample:
             raise KeyError('HICLSegmentor samples its correlation points over the geometric consistency sets: add '
@@ -124,5 +167,8 @@ def sample_correlation_tokens(data_samples, num_samples, ignore_index, every_set
         sampled_points.append(point_idx)
         pair_token_idx.append(pair_tokens[supervising])
         pair_labels.append(pairs.label[supervising])
+        token_sets.append(point_sets[point_idx] + set_offset)
         token_offset += len(point_idx)
-    return batch_voxel_index(data_samples, sampled_points), torch.cat(pair_token_idx), torch.cat(pair_labels)
+        set_offset += int(point_sets.max()) + 1 if len(point_sets) else 0
+    return CorrelationTokens(batch_voxel_index(data_samples, sampled_points), torch.cat(pair_token_idx),
+                             torch.cat(pair_labels), torch.cat(token_sets))

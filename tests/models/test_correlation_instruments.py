@@ -1,0 +1,98 @@
+"""The correlation instruments against hand-computed values, and on the real necks."""
+import math
+
+import pytest
+import torch
+
+from hicl.models import correlation_instruments as instruments
+from hicl.models.necks import InterSceneCorrelationNeck, IntraSceneCorrelationNeck
+
+SMALL = dict(in_dims=16, num_layers=2, num_heads=2, mlp_ratio=2.0)
+
+
+def test_relative_change_is_the_ratio_of_frobenius_norms():
+    before = torch.tensor([[3.0, 4.0], [0.0, 0.0]])
+    after = torch.tensor([[3.0, 4.0], [0.0, 5.0]])
+    assert instruments.relative_change(before, after) == pytest.approx(1.0)  # ||(0, 5)|| / ||(3, 4)||
+    assert instruments.relative_change(before, before) == 0.0
+
+
+def test_entropy_is_one_for_uniform_and_zero_for_one_hot_rows_of_each_support():
+    # rows 0-1 attend within a 2-token sequence, row 2 alone (support 1: entropy 0 by definition)
+    weights = torch.tensor([[[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]])
+    support = torch.tensor([2, 2, 1])
+    assert instruments.attention_entropy(weights, support) == pytest.approx((1 + 0 + 0) / 3)
+    uniform = torch.full((2, 4, 4), 0.25)
+    assert instruments.attention_entropy(uniform, torch.full((4, ), 4)) == pytest.approx(1.0)
+
+
+def test_mass_on_the_same_group_by_hand():
+    weights = torch.tensor([[[0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.5, 0.25, 0.25]]])
+    groups = torch.tensor([0, 0, 1])
+    # row 0: 0.6 + 0.3; row 1: 0.2 + 0.2; row 2: 0.25
+    assert instruments.attention_mass_on_same(weights, groups) == pytest.approx((0.9 + 0.4 + 0.25) / 3)
+    # a token of unknown group (-1) is neither a row that counts nor "the same" as another unknown
+    assert instruments.attention_mass_on_same(weights, torch.tensor([0, -1, -1])) == pytest.approx(0.6)
+    assert math.isnan(instruments.attention_mass_on_same(weights, torch.full((3, ), -1)))
+
+
+def test_chance_is_the_share_of_the_sequence_in_the_same_group():
+    groups = torch.tensor([0, 0, 1, 1])
+    assert instruments.chance_mass_on_same(groups, torch.zeros(4, dtype=torch.long)) == pytest.approx(0.5)
+    # each sequence holds one group only
+    assert instruments.chance_mass_on_same(groups, torch.tensor([0, 0, 1, 1])) == pytest.approx(1.0)
+
+
+def test_token_labels_are_the_majority_of_their_pairs():
+    pair_token_idx = torch.tensor([0, 0, 0, 1, 1, 3])
+    pair_labels = torch.tensor([2, 1, 2, 3, 0, 1])
+    # token 1: a tie between 3 and 0 goes to the lower id; token 2 has no pair
+    assert instruments.token_labels(pair_token_idx, pair_labels, 4, 4).tolist() == [2, 0, -1, 1]
+
+
+def test_accuracy_and_agreement():
+    logits = torch.tensor([[2.0, 1.0], [0.0, 1.0], [3.0, 0.0]])
+    assert instruments.accuracy(logits, torch.tensor([0, 0, -1])) == pytest.approx(0.5)
+    assert instruments.agreement(logits, torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])) == pytest.approx(2 / 3)
+
+
+def test_compactness_is_within_over_between_variance():
+    features = torch.tensor([[0.0], [2.0], [10.0], [12.0], [99.0]])
+    labels = torch.tensor([0, 0, 1, 1, -1])
+    # class means 1 and 11, overall mean 6: within 4 * 1, between 2 * 25 + 2 * 25
+    assert instruments.feature_compactness(features, labels) == pytest.approx(4 / 100)
+    assert math.isnan(instruments.feature_compactness(features, torch.tensor([0, 0, -1, -1, -1])))
+
+
+def test_neck_attention_maps_are_the_blocks_weights_per_scene():
+    torch.manual_seed(0)
+    intra, inter = IntraSceneCorrelationNeck(SMALL), InterSceneCorrelationNeck(SMALL)
+    scenes = [torch.randn(3, 16), torch.randn(4, 16)]
+    maps, sequences = intra.attention_maps(scenes)
+    assert len(maps) == 2 and maps[0].shape == (2, 7, 7) and sequences.tolist() == [0] * 3 + [1] * 4
+    assert torch.allclose(maps[0][:, :3, :3], intra.transformer.blocks[0].attention_weights(scenes[0]))
+    second_layer_input = intra.transformer.blocks[0](scenes[1])
+    assert torch.allclose(maps[1][:, 3:, 3:], intra.transformer.blocks[1].attention_weights(second_layer_input))
+    assert maps[0][:, :3, 3:].abs().sum() == 0 and torch.allclose(maps[1].sum(-1), torch.ones(2, 7))
+    inter_maps, inter_sequences = inter.attention_maps(scenes)
+    assert inter_maps[0].shape == (2, 7, 7) and (inter_maps[0][:, :3, 3:] > 0).all() and inter_sequences.sum() == 0
+
+
+def test_neck_instruments_of_an_identity_neck():
+    torch.manual_seed(0)
+    neck = IntraSceneCorrelationNeck(dict(SMALL, embed_dims=8))  # zero-initialised output map: the identity
+    scenes = [torch.randn(4, 16), torch.randn(4, 16)]
+    stats = instruments.neck_instruments('intra', neck, scenes, neck(scenes),
+                                         dict(set=torch.tensor([0, 0, 1, 1, 2, 2, 2, -1])))
+    assert stats['intra_change'] == 0.0
+    # uniform attention would put 2 of 4 tokens in the own set for the first scene, 3 of 4 for the second
+    assert stats['intra_chance_set'] == pytest.approx((0.5 * 4 + 0.75 * 3) / 7)
+    layered = {f'intra_{kind}_l{layer}' for layer in (0, 1) for kind in ('entropy', 'same_set')}
+    assert set(stats) == {'intra_change', 'intra_chance_set'} | layered
+
+
+def test_narrow_transformer_without_zero_init_is_not_the_identity():
+    torch.manual_seed(0)
+    neck = IntraSceneCorrelationNeck(dict(SMALL, embed_dims=8, zero_init_output=False))
+    features = [torch.randn(4, 16)]
+    assert not torch.allclose(neck(features)[0], features[0])
