@@ -24,6 +24,8 @@ def parse_args():
     parser.add_argument('--out', default='docs/ablation_synthrooms', help='writes OUT.md and OUT.png')
     parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='extra training overrides for every run, e.g. train_cfg.val_interval=1')
+    parser.add_argument('--split', choices=['test', 'val'], default='test',
+                        help='score runs on the test split (reporting) or by their last validation, no test (choosing)')
     parser.add_argument('--dry-run', action='store_true', help='print the commands instead of running them')
     return parser.parse_args()
 
@@ -33,13 +35,13 @@ def main():
     configs = args.configs or sorted(glob('configs/ablation/exp*.py'))
     if not configs:
         sys.exit('no configs given and none match configs/ablation/exp*.py (run from the repository root)')
-    run_kwargs = dict(tools_dir=osp.relpath(TOOLS_DIR), cfg_options=args.cfg_options)
+    run_kwargs = dict(tools_dir=osp.relpath(TOOLS_DIR), cfg_options=args.cfg_options, split=args.split)
     if args.dry_run:
         print('\n'.join(planned_commands(configs, args.seeds, args.work_dir, **run_kwargs)))
         return
     rows = summarise(run_ablation(configs, args.seeds, args.work_dir, **run_kwargs))
     command = shlex.join(['python', 'tools/ablate.py', *sys.argv[1:]])
-    table_path, plot_path = write_report(rows, args.out, command)
+    table_path, plot_path = write_report(rows, args.out, command, args.split)
     print(ablation_table_markdown(rows))
     print(f'wrote {table_path} and {plot_path}')
 

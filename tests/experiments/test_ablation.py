@@ -162,3 +162,31 @@ def test_only_a_work_dir_with_a_checkpoint_is_resumed(tmp_path):
     assert '--resume' not in fresh
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
     assert train_command(EXP1, 0, str(tmp_path), python='py')[5] == '--resume'
+
+
+def test_val_split_run_skips_the_test_and_is_scored_by_its_last_validation(tmp_path, monkeypatch):
+    work_dir = tmp_path / 'exp5' / 'seed0'
+    calls = []
+
+    def fake_run_command(cmd, log_path):
+        calls.append(cmd)
+        write_train_launch(work_dir, '20260101_100000', {1: 0.1, 2: 0.3, 3: 0.25})
+        (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_3.pth'))
+
+    monkeypatch.setattr(ablation, 'run_command', fake_run_command)
+    out = train_and_test(EXP1, 0, str(work_dir), python='py', split='val')
+    assert [cmd[1] for cmd in calls] == ['tools/train.py']
+    assert out['split'] == 'val' and out['test_miou'] is None
+    assert ablation.run_miou(out) == pytest.approx(25.0)  # the last epoch, not the best
+    assert summarise([out])[0]['mean'] == pytest.approx(25.0)
+
+
+def test_val_split_without_validation_names_the_run(tmp_path):
+    with pytest.raises(ValueError, match='runs/seed1 logged no validation'):
+        ablation.run_miou(dict(split='val', work_dir='runs/seed1', val_curve=[]))
+
+
+def test_planned_commands_of_a_val_study_have_no_test_line(tmp_path):
+    lines = ablation.planned_commands([EXP1], [0, 1], str(tmp_path), python='py', split='val')
+    assert len(lines) == 2 and all('tools/train.py' in line for line in lines)
+    assert len(ablation.planned_commands([EXP1], [0], str(tmp_path), python='py')) == 2  # train + test

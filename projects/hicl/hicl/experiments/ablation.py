@@ -75,11 +75,12 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
-def train_and_test(config, seed, work_dir, python=sys.executable, tools_dir='tools', cfg_options=()):
+def train_and_test(config, seed, work_dir, python=sys.executable, tools_dir='tools', cfg_options=(), split='test'):
     """Train then test ``config`` with ``seed`` in ``work_dir`` and write ``work_dir/result.json``.
 
     A run whose ``result.json`` exists is not run again. Output of the two commands goes to ``train.log`` and
-    ``test.log`` in the work dir. ``cfg_options``: extra ``key=value`` overrides for training.
+    ``test.log`` in the work dir. ``cfg_options``: extra ``key=value`` overrides for training. ``split='val'``
+    skips the test (for choices made on val: the run is scored by its last validation).
     Returns the result dict (:func:`make_result`).
     """
     existing = load_result(work_dir)
@@ -88,9 +89,10 @@ def train_and_test(config, seed, work_dir, python=sys.executable, tools_dir='too
     start = time.time()
     run_command(train_command(config, seed, work_dir, python, tools_dir, cfg_options),
                 osp.join(work_dir, 'train.log'))
-    run_command(test_command(config, last_checkpoint(work_dir), work_dir, python, tools_dir),
-                osp.join(work_dir, 'test.log'))
-    result = make_result(config, seed, work_dir, time.time() - start)
+    if split == 'test':
+        run_command(test_command(config, last_checkpoint(work_dir), work_dir, python, tools_dir),
+                    osp.join(work_dir, 'test.log'))
+    result = make_result(config, seed, work_dir, time.time() - start, split)
     write_json_atomic(osp.join(work_dir, RESULT_FILE), result)
     return result
 
@@ -104,15 +106,25 @@ def load_result(work_dir):
         return json.load(f)
 
 
-def make_result(config, seed, work_dir, seconds):
-    """dict(config, seed, work_dir, seconds, test_miou, test_acc (percent; acc None if not logged),
-    val_curve: [[epoch, val mIoU percent], ...] by epoch) from the run's mmengine logs."""
-    metrics = read_test_metrics(work_dir)
+def make_result(config, seed, work_dir, seconds, split='test'):
+    """dict(config, seed, work_dir, seconds, split, test_miou, test_acc (percent; acc None if not logged; both
+    None for ``split='val'``), val_curve: [[epoch, val mIoU percent], ...] by epoch) from the run's mmengine
+    logs."""
+    metrics = read_test_metrics(work_dir) if split == 'test' else {}
     curve = read_val_curve(work_dir)
-    return dict(config=config, seed=seed, work_dir=work_dir, seconds=round(seconds, 1),
-                test_miou=100 * metrics[MIOU_KEY],
+    return dict(config=config, seed=seed, work_dir=work_dir, seconds=round(seconds, 1), split=split,
+                test_miou=100 * metrics[MIOU_KEY] if MIOU_KEY in metrics else None,
                 test_acc=100 * metrics[ACC_KEY] if ACC_KEY in metrics else None,
                 val_curve=[[epoch, 100 * miou] for epoch, miou in sorted(curve.items())])
+
+
+def run_miou(result):
+    """The mIoU (%) a run is scored by: its test mIoU, or for a ``split='val'`` run its last validation."""
+    if result.get('split', 'test') == 'val':
+        if not result['val_curve']:
+            raise ValueError(f'{result["work_dir"]} logged no validation')
+        return result['val_curve'][-1][1]
+    return result['test_miou']
 
 
 def write_json_atomic(path, data):
@@ -215,7 +227,7 @@ def summarise(results):
         by_config.setdefault(result['config'], []).append(result)
     rows = []
     for config, runs in by_config.items():
-        miou = np.array([run['test_miou'] for run in runs], dtype=np.float64)
+        miou = np.array([run_miou(run) for run in runs], dtype=np.float64)
         rows.append(dict(name=row_label(config), config=config, seeds=len(runs), mean=float(miou.mean()),
                          std=float(miou.std(ddof=1)) if len(runs) > 1 else None,
                          min=float(miou.min()), max=float(miou.max()),
@@ -291,11 +303,13 @@ def run_ablation(configs, seeds, work_root, log=print, **run_kwargs):
         run_start = time.time()
         results.append(train_and_test(config, seed, work_dir, **run_kwargs))
         durations.append(time.time() - run_start)
-        log(f'{prefix}: test mIoU {results[-1]["test_miou"]:.1f}% in {format_seconds(durations[-1])}')
+        log(f'{prefix}: {results[-1].get("split", "test")} mIoU {run_miou(results[-1]):.1f}% in '
+            f'{format_seconds(durations[-1])}')
     return results
 
 
-def planned_commands(configs, seeds, work_root, python=sys.executable, tools_dir='tools', cfg_options=()):
+def planned_commands(configs, seeds, work_root, python=sys.executable, tools_dir='tools', cfg_options=(),
+                     split='test'):
     """The shell lines :func:`run_ablation` would run (a comment line for each run that is already done)."""
     lines = []
     for config in configs:
@@ -306,15 +320,17 @@ def planned_commands(configs, seeds, work_root, python=sys.executable, tools_dir
                 continue
             checkpoint = f'$(cat {shlex.quote(osp.join(work_dir, "last_checkpoint"))})'
             lines.append(command_text(train_command(config, seed, work_dir, python, tools_dir, cfg_options)))
-            lines.append(command_text(test_command(config, checkpoint, work_dir, python, tools_dir)))
+            if split == 'test':
+                lines.append(command_text(test_command(config, checkpoint, work_dir, python, tools_dir)))
     return lines
 
 
-def write_report(rows, out, command):
+def write_report(rows, out, command, split='test'):
     """Write ``<out>.md`` (the markdown table, then the command and date) and ``<out>.png`` (the val mIoU
     curves of :func:`plot_miou_per_epoch`) for :func:`summarise` rows. Returns the two paths."""
     table = ablation_table_markdown(rows)
-    note = (f'\nTest mIoU (%), mean ± sample std over seeds; Δ in percentage points.\n'
+    scored_by = 'Test mIoU' if split == 'test' else 'Val mIoU after the last epoch'
+    note = (f'\n{scored_by} (%), mean ± sample std over seeds; Δ in percentage points.\n'
             f'Generated on {time.strftime("%Y-%m-%d")} by `{command}`.\n')
     write_text_atomic(out + '.md', table + note)
     plot_miou_per_epoch({row['name']: row['val_curves'] for row in rows}, out + '.png')
