@@ -1,7 +1,7 @@
 # What HICL adds to a baseline config, with the paper's settings: intra- and inter-scene correlation necks
 # (M = 1024 sampled points per scene, 3-layer ViT blocks in the 512-d CLIP space), feedback KL, AdamW lr 2e-4 for
-# the necks (the 3D net keeps the baseline's optimizer) and the stages at the paper's epochs (3.4: L^_ce from
-# epoch 11, L_kl from epoch 21; 0-based 10 and 20). A config composes them as
+# the necks (the 3D net keeps the baseline's optimizer); the stages (3.4) belong to the baseline's schedule (its
+# correlation_stages). A config composes them as
 #   model = {{_base_.hicl_model}}
 #   optim_wrapper = dict(_delete_=True, constructor='CorrelationOptimWrapperConstructor',
 #                        net={{_base_.optim_wrapper}}, necks={{_base_.neck_optim_wrapper}})
@@ -16,6 +16,5 @@ hicl_model = dict(
                           transformer=correlation_transformer),
     feedback_loss=dict(type='FeedbackKL', temperature=1.0, direction='target_to_net'))
 neck_optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4))
-correlation_stages = [dict(type='CorrelationStageHook', correlation_epoch=10, feedback_epoch=20)]
 # The necks are unused before the correlation stage.
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
