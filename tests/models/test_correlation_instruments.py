@@ -82,13 +82,15 @@ def test_neck_instruments_of_an_identity_neck():
     torch.manual_seed(0)
     neck = IntraSceneCorrelationNeck(dict(SMALL, embed_dims=8))  # zero-initialised output map: the identity
     scenes = [torch.randn(4, 16), torch.randn(4, 16)]
+    logits = torch.tensor([[2.0, 1.0]] * 8)  # every token predicted class 0
+    labels = torch.tensor([0, 0, 0, 1, -1, -1, -1, -1])  # 3 of the 4 labelled tokens are class 0
     stats = instruments.neck_instruments('intra', neck, scenes, neck(scenes),
-                                         dict(set=torch.tensor([0, 0, 1, 1, 2, 2, 2, -1])))
-    assert stats['intra_change'] == 0.0
+                                         dict(set=torch.tensor([0, 0, 1, 1, 2, 2, 2, -1])), logits, labels)
+    assert stats['intra_change'] == 0.0 and stats['acc_intra'] == 0.75
     # uniform attention would put 2 of 4 tokens in the own set for the first scene, 3 of 4 for the second
     assert stats['intra_chance_set'] == pytest.approx((0.5 * 4 + 0.75 * 3) / 7)
     layered = {f'intra_{kind}_l{layer}' for layer in (0, 1) for kind in ('entropy', 'same_set')}
-    assert set(stats) == {'intra_change', 'intra_chance_set'} | layered
+    assert set(stats) == {'intra_change', 'acc_intra', 'intra_chance_set'} | layered
 
 
 def test_narrow_transformer_without_zero_init_is_not_the_identity():

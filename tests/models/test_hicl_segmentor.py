@@ -195,8 +195,10 @@ def test_loss_weights_replace_the_averaging(anchors_file):
               loss_weights=dict(loss_mse=1.0))
 
 
-def test_instruments_are_logged_from_the_correlation_stage_on(anchors_file):
-    model = full_model(anchors_file).train()
+def test_instruments_are_logged_from_the_correlation_stage_on_every_interval(anchors_file):
+    model = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
+                  inter_scene_neck=dict(type='InterSceneCorrelationNeck', transformer=NECK),
+                  feedback_loss=dict(type='FeedbackKL'), instrument_interval=1).train()
     assert set(losses_at(model, 0)) == {'loss_ce'}
     outputs = losses_at(model, 2)
     instruments = {name: value for name, value in outputs.items() if 'loss' not in name}
@@ -209,5 +211,11 @@ def test_instruments_are_logged_from_the_correlation_stage_on(anchors_file):
     # the intra-scene neck attends within a scene (~64 tokens each), the inter-scene one across the batch (~128):
     # a token's own set holds a larger share of its scene than of the batch
     assert instruments['intra_chance_set'] > instruments['inter_chance_set']
-    model.log_instruments = False
-    assert set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
+    # every third training step only (the 3rd, 6th, ...): the instruments cost an extra attention pass
+    model.instrument_interval, model.training_steps = 3, 0
+    steps = [len(losses_at(model, 2)) > 4 for _ in range(6)]
+    assert steps == [False, False, True, False, False, True]
+    model.instrument_interval = 0
+    assert all(set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'} for _ in range(3))
+    with pytest.raises(ValueError, match='instrument_interval must be >= 0'):
+        build(anchors_file, instrument_interval=-1)

@@ -33,19 +33,13 @@ def neck_probe(model, scene_tokens):
     """The necks on one group of scenes' tokens (B pairs of (M_b, D) features, (M_b,) true classes): per neck,
     the change, the attention entropy and mass on the same true class per layer and the accuracy; the net's
     accuracy on the same tokens."""
-    anchors = model.decode_head.text_anchors
     scene_features = [features for features, _ in scene_tokens]
     classes = torch.cat([labels for _, labels in scene_tokens])
-    stats = dict(acc_net=instruments.accuracy(text_anchor_logits(torch.cat(scene_features), anchors), classes))
-    for name in model.NECK_NAMES:
-        neck = getattr(model, name)
-        if neck is None:
-            continue
-        outputs = neck(scene_features)
-        short = name.split('_')[0]
-        stats.update(instruments.neck_instruments(short, neck, scene_features, outputs, {'class': classes}))
-        stats[f'acc_{short}'] = instruments.accuracy(text_anchor_logits(torch.cat(outputs), anchors), classes)
-        scene_features = outputs
+    net_logits = text_anchor_logits(torch.cat(scene_features), model.decode_head.text_anchors)
+    stats = dict(acc_net=instruments.accuracy(net_logits, classes))
+    for short_name, neck, inputs, outputs, logits in model.neck_passes(scene_features):
+        stats.update(instruments.neck_instruments(short_name, neck, inputs, outputs, {'class': classes}, logits,
+                                                  classes))
     return stats
 
 

@@ -1,5 +1,5 @@
-"""Summaries of the correlation instruments a training logged (HICLSegmentor's ``log_instruments`` during
-training, CorrelationProbeHook after each validation), for tools/correlation_report.py.
+"""Summaries of the correlation instruments a training logged (HICLSegmentor every ``instrument_interval`` steps
+during training, CorrelationProbeHook after each validation), for tools/correlation_report.py.
 
 A row summarises one or more runs (seeds) of one setting: the last validation's mIoU, and per instrument the
 mean over the runs of its value in the LAST training epoch (mean of that epoch's logged windows) or at the LAST

@@ -100,10 +100,16 @@ def feature_compactness(features, labels):
     return float(within / between)
 
 
-def neck_instruments(short_name, neck, inputs, outputs, groups):
-    """The instruments of one neck on its (list of B (M_b, D)) inputs and outputs, named ``<short_name>_...``;
-    ``groups`` maps a group name (set, label, class) to the (T,) group of every token (-1: unknown)."""
-    stats = {f'{short_name}_change': relative_change(torch.cat(inputs), torch.cat(outputs))}
+def neck_instruments(short_name, neck, inputs, outputs, groups, logits, labels):
+    """The instruments of one neck, named ``<short_name>_...`` (and ``acc_<short_name>``).
+
+    Args:
+        neck: the neck (for its attention maps); inputs, outputs: its lists of B (M_b, D) token features.
+        groups: maps a group name (set, label, class) to the (T,) group of every token (-1: unknown).
+        logits: (T, C) logits of the outputs; labels: (T,) the class each token should get (-1: unknown).
+    """
+    stats = {f'{short_name}_change': relative_change(torch.cat(inputs), torch.cat(outputs)),
+             f'acc_{short_name}': accuracy(logits, labels)}
     maps, sequences = neck.attention_maps(inputs)
     support = torch.bincount(sequences)[sequences]
     for group, token_group in groups.items():

@@ -34,13 +34,15 @@ class HICLSegmentor(LabelFreeSegmentor):
             ``geometry.sampling.proportional_quotas``).
         loss_weights: None (the paper: the active losses averaged) or a dict of fixed weights by loss name
             (``loss_ce``, ``loss_intra``, ``loss_inter``, ``loss_kl``; a missing name weighs 1), not averaged.
-        log_instruments: from the correlation stage on, add to the loss dict (as scalars mmengine logs but does
-            not sum) what the necks do to the sampled points: ``<neck>_change`` ||f^ - f|| / ||f||,
-            ``<neck>_entropy_l<i>`` attention entropy of layer i (1 = uniform), ``<neck>_same_{set,label}_l<i>``
-            the attention mass on tokens of the same set / refined label and ``<neck>_chance_{set,label}`` that of
-            uniform attention, ``acc_{net,intra,inter}`` the accuracy of each logits against the refined labels,
-            ``agreement`` the share of points where the net and the last neck pick the same class
-            (``models.correlation_instruments``).
+        instrument_interval: from the correlation stage on, every ``instrument_interval``-th training step (0:
+            never) adds to the loss dict (as scalars mmengine logs but does not sum) what the necks do to the
+            sampled points: ``<neck>_change`` ||f^ - f|| / ||f||, ``<neck>_entropy_l<i>`` attention entropy of
+            layer i (1 = uniform), ``<neck>_same_{set,label}_l<i>`` the attention mass on tokens of the same set /
+            refined label and ``<neck>_chance_{set,label}`` that of uniform attention, ``acc_{net,intra,inter}``
+            the accuracy of each logits against the refined labels, ``agreement`` the share of points where the
+            net and the last neck pick the same class (``models.correlation_instruments``). They cost an extra
+            attention pass per neck (more than the necks' forward and backward), hence not every step; the logged
+            value is the mean of the LogProcessor's last ``window_size`` computations.
         kwargs: LabelFreeSegmentor arguments.
     """
 
@@ -50,7 +52,7 @@ class HICLSegmentor(LabelFreeSegmentor):
     TRAINING_ONLY_MODULES = NECK_NAMES + ('feedback_loss',)
 
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
-                 sample_every_set=False, loss_weights=None, log_instruments=True, **kwargs):
+                 sample_every_set=False, loss_weights=None, instrument_interval=10, **kwargs):
         super().__init__(**kwargs)
         for name, cfg in zip(self.NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
             # registered even when None, so a checkpoint with neck weights loads into a model without them
@@ -64,8 +66,11 @@ class HICLSegmentor(LabelFreeSegmentor):
             raise KeyError(f'loss_weights has unknown losses {sorted(unknown)}; the losses are '
                            f'{sorted(set().union(*STAGE_LOSSES))}')
         self.num_samples, self.sample_every_set = num_samples, sample_every_set
-        self.loss_weights, self.log_instruments = loss_weights, log_instruments
+        if instrument_interval < 0:
+            raise ValueError(f'instrument_interval must be >= 0 (0: no instruments), got {instrument_interval}')
+        self.loss_weights, self.instrument_interval = loss_weights, instrument_interval
         self.stage = 0
+        self.training_steps = 0  # loss() calls, for the instrument interval
 
     @property
     def has_necks(self):
@@ -86,12 +91,15 @@ class HICLSegmentor(LabelFreeSegmentor):
     def loss(self, inputs, data_samples):
         """Dict of the active losses, weighted (by default each divided by their number), and the instruments."""
         active = self.active_losses()
+        self.training_steps += 1
+        with_instruments = self.instrument_interval > 0 and self.training_steps % self.instrument_interval == 0
         voxel_features = self.decode_head.embed(self.extract_feat(inputs))  # (V, D) f in CLIP space
         anchors = self.decode_head.text_anchors
         losses = self.decode_head.loss_by_feat(text_anchor_logits(voxel_features, anchors), data_samples)
         instruments = {}
         if active != {'loss_ce'}:
-            correlation_losses, instruments = self.correlation_losses(voxel_features, data_samples, active)
+            correlation_losses, instruments = self.correlation_losses(voxel_features, data_samples, active,
+                                                                      with_instruments)
             losses.update(correlation_losses)
         if self.loss_weights is None:
             weighted = {name: value / len(losses) for name, value in losses.items()}
@@ -100,38 +108,47 @@ class HICLSegmentor(LabelFreeSegmentor):
         weighted.update({name: voxel_features.new_tensor(value) for name, value in instruments.items()})
         return weighted
 
-    def correlation_losses(self, voxel_features, data_samples, active):
+    def correlation_losses(self, voxel_features, data_samples, active, with_instruments=False):
         """Eq. 4 for each neck and Eq. 8 on the M sampled points of every scene; and the instruments (an empty
-        dict without ``log_instruments``)."""
-        anchors, ignore_index = self.decode_head.text_anchors, self.decode_head.ignore_index
+        dict unless ``with_instruments``)."""
+        ignore_index = self.decode_head.ignore_index
         tokens = sample_correlation_tokens(data_samples, self.num_samples, ignore_index,
                                            every_set=self.sample_every_set)
         net_features = voxel_features[torch.cat(tokens.voxel_idx)]
-        scene_features = list(net_features.split([len(idx) for idx in tokens.voxel_idx]))
-        net_logits = text_anchor_logits(net_features, anchors)
-        token_label = instruments.token_labels(tokens.pair_token_idx, tokens.pair_labels, len(net_features),
-                                               len(anchors))
-        groups = dict(set=tokens.token_sets, label=token_label)
-        stats = dict(acc_net=instruments.accuracy(net_logits, token_label)) if self.log_instruments else {}
+        net_logits = text_anchor_logits(net_features, self.decode_head.text_anchors)
+        if with_instruments:
+            token_label = instruments.token_labels(tokens.pair_token_idx, tokens.pair_labels, len(net_features),
+                                                   net_logits.shape[1])
+            groups = dict(set=tokens.token_sets, label=token_label)
+            stats = dict(acc_net=instruments.accuracy(net_logits, token_label))
+        else:
+            stats = {}
         losses = {}
-        for name, loss_name in zip(self.NECK_NAMES, ('loss_intra', 'loss_inter')):
+        neck_passes = self.neck_passes(list(net_features.split([len(idx) for idx in tokens.voxel_idx])))
+        for short_name, neck, inputs, outputs, logits in neck_passes:
+            losses[f'loss_{short_name}'] = cross_modal_ce_loss(logits[tokens.pair_token_idx], tokens.pair_labels,
+                                                               ignore_index)  # Eq. 4
+            if with_instruments:
+                stats.update(instruments.neck_instruments(short_name, neck, inputs, outputs, groups, logits,
+                                                          token_label))
+        if 'loss_kl' in active:
+            losses['loss_kl'] = self.feedback_loss(net_logits, logits)  # Eq. 8
+        if with_instruments:
+            stats['agreement'] = instruments.agreement(net_logits, logits)
+        return losses, stats
+
+    def neck_passes(self, scene_features):
+        """Run the necks in hierarchy order (the inter-scene neck takes the intra-scene outputs) on a list of B
+        (M_b, D) token features. Yields, per neck present: its short name (``intra`` / ``inter``), the neck, its
+        inputs and outputs (lists of B (M_b, D)) and the (T, C) text-anchor logits of its outputs."""
+        anchors = self.decode_head.text_anchors
+        for name in self.NECK_NAMES:
             neck = getattr(self, name)
             if neck is None:
                 continue
-            neck_inputs = scene_features
-            scene_features = neck(scene_features)
-            logits = text_anchor_logits(torch.cat(scene_features), anchors)
-            losses[loss_name] = cross_modal_ce_loss(logits[tokens.pair_token_idx], tokens.pair_labels,
-                                                    ignore_index)  # Eq. 4
-            if self.log_instruments:
-                short = name.split('_')[0]
-                stats.update(instruments.neck_instruments(short, neck, neck_inputs, scene_features, groups))
-                stats[f'acc_{short}'] = instruments.accuracy(logits, token_label)
-        if 'loss_kl' in active:
-            losses['loss_kl'] = self.feedback_loss(net_logits, logits)  # Eq. 8
-        if self.log_instruments:
-            stats['agreement'] = instruments.agreement(net_logits, logits)
-        return losses, stats
+            outputs = neck(scene_features)
+            yield name.split('_')[0], neck, scene_features, outputs, text_anchor_logits(torch.cat(outputs), anchors)
+            scene_features = outputs
 
 
 CorrelationTokens = namedtuple('CorrelationTokens', 'voxel_idx pair_token_idx pair_labels token_sets')
