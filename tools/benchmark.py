@@ -1,4 +1,4 @@
-"""Benchmarks, printed as a table: python tools/benchmark.py [CONFIG ...] [--iters 10].
+"""Benchmarks, printed as a table: python tools/benchmark.py [CONFIG ...] [--iters 10] [--training-only].
 
 Rows: seconds per training iteration (data loading and model step separately), peak memory and the time added
 relative to the first config, for each config (default: the ablation rows EXP I baseline, EXP II + set voting
@@ -28,6 +28,8 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=10, help='timed iterations (after 2 warm-up ones)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
     parser.add_argument('--skip-maskclip', action='store_true', help='do not time MaskCLIP pseudo-labelling')
+    parser.add_argument('--training-only', action='store_true',
+                        help='only the training tables of the configs (cost and parameters)')
     parser.add_argument('--segmentator', metavar='BIN',
                         help="ScanNet's C++ Segmentator, built from its source, to time against segment_mesh on the "
                              'reference mesh of ../shared/data/segmentator_reference')
@@ -36,10 +38,14 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from hicl.experiments.benchmark_report import benchmark_tables
-    shared_data = SHARED_DATA if os.path.isdir(SHARED_DATA) else None
-    for text in benchmark_tables(args.configs, Config.fromfile(SWEEP_MODEL_CONFIG).model, args.iters,
-                                 args.cfg_options, shared_data, args.segmentator, not args.skip_maskclip):
+    from hicl.experiments.benchmark_report import benchmark_tables, training_tables
+    if args.training_only:
+        tables = training_tables(args.configs, args.iters, args.cfg_options)
+    else:
+        shared_data = SHARED_DATA if os.path.isdir(SHARED_DATA) else None
+        tables = benchmark_tables(args.configs, Config.fromfile(SWEEP_MODEL_CONFIG).model, args.iters,
+                                  args.cfg_options, shared_data, args.segmentator, not args.skip_maskclip)
+    for text in tables:
         print(text, flush=True)
 
 
