@@ -2,10 +2,8 @@
 python tools/export_3d_net.py CONFIG CKPT OUT.pth (tools/test.py takes either file)."""
 import argparse
 
-from mmengine.config import Config
-
 from hicl.engine.export import export_3d_net
-from hicl.engine.runtime import ConfigOptionsAction
+from hicl.engine.runtime import ConfigOptionsAction, load_config
 
 
 def main():
@@ -15,9 +13,7 @@ def main():
     parser.add_argument('out', help='where to write the 3D-net weights (.pth)')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     kept, dropped = export_3d_net(cfg, args.checkpoint, args.out)
     print(f'wrote {args.out}: {kept} tensors of the 3D net; {dropped} correlation-neck tensors and the optimizer '
           'states left out')

@@ -8,7 +8,7 @@ majority of each point's pair labels; grey = unlabelled) and by the true labels 
 """
 import argparse
 
-from mmengine.config import Config, DictAction
+from hicl.engine.runtime import ConfigOptionsAction, load_config
 
 
 def parse_args():
@@ -20,19 +20,16 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='seed of the view sampling')
     parser.add_argument('--sets-from-mesh', action='store_true',
                         help='compute the sets here (Segmentator on the scene points) instead of reading them')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     import numpy as np
     from mmengine.registry import init_default_scope
 
-    import hicl  # noqa: F401 (registers the dataset and transforms)
     from hicl.evaluation.refinement import find_scene, load_refined_scene, pair_agreement, true_point_labels
     from hicl.visualization import refinement_panels, render_top_down
     init_default_scope('mmdet3d')

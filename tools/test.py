@@ -1,17 +1,32 @@
-"""Evaluate a checkpoint: python tools/test.py CONFIG CKPT [--save-preds DIR] -> per-class IoU table and mIoU."""
+"""Evaluate a checkpoint: python tools/test.py CONFIG CKPT [--save-preds DIR] -> per-class IoU table and mIoU.
+
+Open vocabulary: --vocabulary NAME_OR_FILE segments with another class list (configs/vocabularies/*.json, see
+hicl/open_vocabulary.py) and scores it on the dataset's classes through the file's mapping; names without an
+anchor file are encoded by the CLIP text tower (--clip-pretrained).
+"""
 import argparse
+import os.path as osp
 
 from mmengine.runner import Runner
 
 from hicl.engine import add_runner_arguments, close_distributed, inference_only, load_runner_config
+from hicl.open_vocabulary import (CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, configure_open_vocabulary, load_vocabulary,
+                                  vocabulary_path)
+
+VOCABULARY_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'vocabularies')
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>)')
-    parser.add_argument('--save-preds', metavar='DIR', help='write <scene>.npy predicted class ids per point here')
+    parser.add_argument('--save-preds', metavar='DIR',
+                        help='write <scene>.npy predicted class ids per point and <scene>.{pred,gt,errors}.ply here')
+    parser.add_argument('--vocabulary', metavar='NAME_OR_FILE',
+                        help=f'segment with this vocabulary (a JSON file, or a name in {VOCABULARY_DIR})')
+    parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
+    parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     return add_runner_arguments(parser).parse_args()
 
 
@@ -21,7 +36,18 @@ def main():
     cfg.load_from = args.checkpoint
     if args.save_preds:
         cfg.test_evaluator.prediction_dir = args.save_preds
-    Runner.from_cfg(cfg).test()
+    hooks = []
+    if args.vocabulary:
+        vocabulary = load_vocabulary(vocabulary_path(args.vocabulary, VOCABULARY_DIR), args.clip_model,
+                                     args.clip_pretrained)
+        mapping, hook = configure_open_vocabulary(cfg, vocabulary)
+        hooks.append(hook)
+        print(f'vocabulary {args.vocabulary}: {len(vocabulary.names)} names scored as {len(mapping.classes)} '
+              f'classes; not scored (no name maps to them): {", ".join(mapping.left_out) or "none"}')
+    runner = Runner.from_cfg(cfg)
+    for hook in hooks:
+        runner.register_hook(hook)
+    runner.test()
     close_distributed()
 
 

@@ -107,3 +107,25 @@ class CorrelationProbeHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         for name, value in probe_correlation(model, runner.val_dataloader, **self.probe_args).items():
             runner.message_hub.update_scalar(f'val/{name}', value)
+
+
+@HOOKS.register_module()
+class OpenVocabularyHook(Hook):
+    """Before testing (after the checkpoint is loaded), make the pseudo-label head classify against another
+    vocabulary's (V, D) text anchors (``tools/test.py --vocabulary``); the metric then needs the vocabulary's
+    ``class_mapping`` (:func:`hicl.open_vocabulary.evaluation_mapping`).
+
+    Args:
+        anchors: (V, D) array of the vocabulary's text anchors.
+        names: the V names, for the log.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, anchors, names):
+        self.anchors, self.names = anchors, list(names)
+
+    def before_test(self, runner):
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model.decode_head.set_text_anchors(self.anchors)
+        runner.logger.info(f'open vocabulary: classifying against {len(self.names)} names: {", ".join(self.names)}')

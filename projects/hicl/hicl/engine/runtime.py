@@ -99,14 +99,20 @@ def add_runner_arguments(parser):
     return parser
 
 
+def load_config(path, cfg_options=None):
+    """The mmengine Config of ``path`` with the ``--cfg-options`` dict merged (each option that changes nothing is
+    warned about, :func:`warn_unread_options`)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)  # imports the hicl plugin through custom_imports
+    if cfg_options:
+        warn_unread_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
 def load_runner_config(args):
     """The config of ``args.config`` with ``args.cfg_options`` merged and :func:`configure_runtime` applied."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)  # imports the hicl plugin through custom_imports
-    if args.cfg_options:
-        warn_unread_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    return configure_runtime(cfg, args.launcher, args.work_dir, args.config)
+    return configure_runtime(load_config(args.config, args.cfg_options), args.launcher, args.work_dir, args.config)
 
 
 def configure_resume(cfg, resume):

@@ -35,6 +35,15 @@ class PseudoLabelHead(MinkUNetHead):
         # Fixed during training (paper 3.1); saved with the weights so a checkpoint is self-contained.
         self.register_buffer('text_anchors', torch.as_tensor(anchors, dtype=torch.float32))
 
+    def set_text_anchors(self, anchors):
+        """Classify against other (V, D) anchors from now on (open vocabulary at test time); the features are
+        unchanged, so prediction v means the v-th new anchor. Raises ValueError unless D is the head's."""
+        anchors = torch.as_tensor(anchors, dtype=torch.float32, device=self.text_anchors.device)
+        if anchors.ndim != 2 or anchors.shape[1] != self.embed_dim:
+            raise ValueError(f'new text anchors must be (V, {self.embed_dim}), got {tuple(anchors.shape)}: make '
+                             'them with the CLIP model the training anchors came from')
+        self.text_anchors, self.num_classes = anchors, len(anchors)
+
     def build_conv_seg(self, channels, num_classes, kernel_size):
         return nn.Linear(channels, self.embed_dim)
 

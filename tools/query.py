@@ -1,0 +1,64 @@
+"""Text queries on a scene: python tools/query.py CONFIG CKPT --scene ID --text "a place to sit" [--text ...]
+
+Per query, writes <out>/<scene>.<query>.ply (points coloured by the score, viridis; field ``score``) and
+<out>/<scene>.<query>.png (top-down: RGB and the score), and prints which true classes the top-scoring points have.
+The score of a point is the softmax probability of the query when it competes with the model's own classes,
+softmax([<f, q>, <f, T_1>, ..., <f, T_C>])[0] (hicl/open_vocabulary.py:query_probabilities), in [0, 1].
+Texts that are class names of the model's anchor file take those anchors; free texts need the CLIP text tower
+(--clip-pretrained) and a model trained with CLIP anchors.
+"""
+import argparse
+import os.path as osp
+
+from hicl.engine.runtime import ConfigOptionsAction, load_config
+from hicl.inference import SPLITS
+from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file the checkpoint was trained with')
+    parser.add_argument('checkpoint', help='checkpoint (.pth) of tools/train.py or tools/export_3d_net.py')
+    parser.add_argument('--scene', required=True, metavar='ID', help='scene id, e.g. scene0030_00')
+    parser.add_argument('--split', default='test', choices=SPLITS, help='split the scene is in (default: test)')
+    parser.add_argument('--text', action='append', required=True, help='text query (repeatable)')
+    parser.add_argument('--out', help='output folder (default: work_dirs/query/<scene>)')
+    parser.add_argument('--top', type=float, default=0.01,
+                        help='share of the labelled points, highest scores first, whose true classes are printed')
+    parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
+    parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options)
+    from hicl.inference import build_split_dataset, load_inference_model, predict_scenes
+    from hicl.open_vocabulary import query_probabilities, query_slug, text_anchors, top_point_classes
+    from hicl.ply import write_point_ply
+    from hicl.visualization import heatmap_colours, render_top_down
+    model = load_inference_model(cfg, args.checkpoint)
+    dataset = build_split_dataset(cfg, args.split)
+    anchors = text_anchors(args.text, cfg.model.decode_head.get('anchors_file'), args.clip_model,
+                           args.clip_pretrained)
+    scene = next(predict_scenes(model, dataset, [args.scene]))
+    scores = query_probabilities(scene.features, anchors, model.decode_head.text_anchors)
+    out = args.out or osp.join('work_dirs', 'query', args.scene)
+    num_classes = len(model.decode_head.text_anchors)
+    for text, score in zip(args.text, scores.T):
+        stem = osp.join(out, f'{args.scene}.{query_slug(text)}')
+        colours = heatmap_colours(score)
+        size = write_point_ply(f'{stem}.ply', scene.xyz, colours, score=score)
+        render_top_down(scene.xyz, [('RGB', scene.rgb / 255.0), (f'"{text}" (viridis, 0 to 1)', colours / 255.0)],
+                        f'{stem}.png', f'{args.scene}: score of "{text}" against the model\'s {num_classes} classes')
+        print(f'"{text}": score mean {score.mean():.3f}, max {score.max():.3f}; wrote {stem}.ply ({size / 1e6:.1f} MB) '
+              f'and {stem}.png')
+        top = top_point_classes(score, scene.truth, dataset.metainfo['classes'], args.top)
+        if top:
+            print(f'  true classes of the top {100 * args.top:g}% labelled points: '
+                  + ', '.join(f'{name} {100 * share:.0f}%' for name, share in top[:5]))
+
+
+if __name__ == '__main__':
+    main()
