@@ -4,4 +4,5 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 bash tools/setup.sh
+bash tools/install_chromium.sh  # the browser test of the viewer (skips without it)
 exec .venv/bin/python -m pytest tests "$@"
