@@ -72,6 +72,13 @@ def test_make_text_embeddings_cli_random_orthonormal(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     anchors, classes, meta = read_text_anchor_file(str(out))
     assert anchors.shape == (20, 512) and classes[0] == 'wall' and meta['kind'] == 'random_orthonormal'
+    result = subprocess.run([sys.executable, 'tools/make_text_embeddings.py', '--random-orthonormal', '--names',
+                             'stool', 'a place to sit', '--out', str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    anchors, classes, meta = read_text_anchor_file(str(out))
+    assert anchors.shape == (2, 512) and classes == ('stool', 'a place to sit')
+    assert meta == dict(kind='random_orthonormal', seed=0, names=['stool', 'a place to sit'])
 
 
 def test_clip_like_anchors_follow_their_cosine_formula_and_clip_like_statistics():
