@@ -43,24 +43,13 @@ class ScenePrediction:
 
 def load_inference_model(cfg, checkpoint_path):
     """The 3D net of ``cfg`` (an mmengine Config; correlation necks dropped) in eval mode, with the checkpoint's
-    weights. A checkpoint with other keys, shapes or classes raises
+    weights (:func:`hicl.engine.export.load_3d_net`). A checkpoint with other keys, shapes or classes raises
     :class:`~hicl.engine.checkpoints.CheckpointMismatchError` naming what differs."""
-    from mmdet3d.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import CheckpointLoader
-
-    from .engine.checkpoints import check_label_set, check_state_dict
-    from .engine.runtime import inference_only
-    checkpoint = CheckpointLoader.load_checkpoint(checkpoint_path, map_location='cpu')
-    if 'state_dict' not in checkpoint:
-        raise KeyError(f'{checkpoint_path} has no state_dict: is it a checkpoint of tools/train.py or '
-                       'tools/export_3d_net.py?')
-    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    model = MODELS.build(inference_only(cfg.copy()).model)
-    source = f'checkpoint {checkpoint_path}'
-    check_state_dict(model.state_dict(), checkpoint['state_dict'], source)
-    check_label_set(checkpoint.get('meta'), cfg.test_dataloader.dataset.get('metainfo', {}).get('classes'), source)
-    model.load_state_dict(checkpoint['state_dict'], strict=False)  # checked above: only training-only keys differ
+    from .engine.checkpoints import check_label_set
+    from .engine.export import load_3d_net
+    model, checkpoint = load_3d_net(cfg, checkpoint_path)
+    check_label_set(checkpoint.get('meta'), cfg.test_dataloader.dataset.get('metainfo', {}).get('classes'),
+                    f'checkpoint {checkpoint_path}')
     return model.eval()
 
 

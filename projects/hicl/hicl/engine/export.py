@@ -9,24 +9,29 @@ from .checkpoints import check_state_dict
 from .runtime import inference_only
 
 
-def export_3d_net(cfg, checkpoint_path, out_path):
-    """Write ``out_path`` with the checkpoint's ``meta`` and the state_dict of the config's 3D net (the model
-    without the correlation necks: inference runs the 3D net only); optimizer, scheduler and message-hub states
-    are dropped.
-
-    The net is built from ``cfg`` (an mmengine Config) and the checkpoint loaded into it exactly: a missing,
-    unexpected or mis-shaped key raises :class:`~hicl.engine.checkpoints.CheckpointMismatchError`. The written
-    state_dict is the net's own, module version metadata included, so it loads exactly like the original. The
-    file is written to a temporary name and renamed, so a failed export leaves nothing behind.
-    Returns the number of tensors kept and dropped.
-    """
+def load_3d_net(cfg, checkpoint_path):
+    """(net, checkpoint dict): the config's 3D net (the model without the correlation necks) with the checkpoint
+    loaded into it exactly; a missing, unexpected or mis-shaped key raises
+    :class:`~hicl.engine.checkpoints.CheckpointMismatchError`. ``cfg`` (an mmengine Config) is not modified."""
     checkpoint = CheckpointLoader.load_checkpoint(checkpoint_path, map_location='cpu')
     if 'state_dict' not in checkpoint:
         raise KeyError(f'{checkpoint_path} has no state_dict: is it an mmengine training checkpoint?')
     init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    net = MODELS.build(inference_only(cfg).model)
+    net = MODELS.build(inference_only(cfg.copy()).model)
     check_state_dict(net.state_dict(), checkpoint['state_dict'], f'checkpoint {checkpoint_path}')
     net.load_state_dict(checkpoint['state_dict'], strict=False)  # checked above: only training-only keys differ
+    return net, checkpoint
+
+
+def export_3d_net(cfg, checkpoint_path, out_path):
+    """Write ``out_path`` with the checkpoint's ``meta`` and the state_dict of the config's 3D net
+    (:func:`load_3d_net`: inference runs the 3D net only); optimizer, scheduler and message-hub states are dropped.
+
+    The written state_dict is the net's own, module version metadata included, so it loads exactly like the
+    original. The file is written to a temporary name and renamed, so a failed export leaves nothing behind.
+    Returns the number of tensors kept and dropped.
+    """
+    net, checkpoint = load_3d_net(cfg, checkpoint_path)
     weights = net.state_dict()
     atomic_write(out_path, lambda file: torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=weights), file))
     return len(weights), len(checkpoint['state_dict']) - len(weights)
