@@ -1,4 +1,7 @@
 """The metric against a hand-computed confusion matrix (mmdet3d SegMetric semantics)."""
+import errno
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -75,3 +78,12 @@ def test_open_vocabulary_mapping_scores_merged_and_missed_names():
     assert result['a+b'] == pytest.approx(2 / 3)  # tp 2, fn 1 (the last point, predicted c)
     assert result['c'] == pytest.approx(1 / 3)  # tp 1, fn 1 (the miss), fp 1 (the last point)
     assert result['acc'] == pytest.approx(3 / 5)
+
+
+def test_a_full_disk_while_saving_predictions_names_the_file_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    def fsync(fd):  # a full disk: the file system reports ENOSPC when the data is flushed
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(os, 'fsync', fsync)
+    with pytest.raises(OSError, match=f'could not write {tmp_path / "scene0.npy"}: No space left on device'):
+        run_metric([[0, 1]], [[1, 1]], ['a', 'b'], 2, prediction_dir=str(tmp_path))
+    assert os.listdir(tmp_path) == []

@@ -5,6 +5,7 @@ from functools import lru_cache
 import numpy as np
 
 from .evaluation.refinement import majority_per_point, true_point_labels
+from .fileio import atomic_write
 from .label_sets import SCANNET20_CLASSES, SCANNET20_PALETTE
 
 UNLABELLED_GREY = (0.75, 0.75, 0.75)
@@ -75,7 +76,7 @@ def draw_top_down(axis, xyz, colours, title, point_size=4):
 
 def render_top_down(xyz, panels, out_path, title=''):
     """Write a PNG with one top-down view (:func:`draw_top_down`) of the (N, 3) points per (panel title, (N, 3)
-    colours) pair."""
+    colours) pair (:func:`~hicl.fileio.atomic_write`: a failed write leaves no partial file)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -84,8 +85,10 @@ def render_top_down(xyz, panels, out_path, title=''):
         draw_top_down(axis, xyz, colours, panel_title)
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
-    figure.savefig(out_path, dpi=120)
-    plt.close(figure)
+    try:
+        atomic_write(out_path, lambda file: figure.savefig(file, format='png', dpi=120))
+    finally:
+        plt.close(figure)
 
 
 def refinement_panels(results, num_classes=len(SCANNET20_CLASSES)):
