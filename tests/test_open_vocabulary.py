@@ -42,6 +42,8 @@ def test_mapping_refuses_overlapping_targets_and_unknown_classes():
         evaluation_mapping(vocabulary([('a',), ('a', 'b')]), ['a', 'b'])
     with pytest.raises(ValueError, match=r"not classes of this dataset: a, b"):
         evaluation_mapping(vocabulary([('a',), ('sofa',)]), ['a', 'b'])
+    with pytest.raises(ValueError, match=r"maps no name to a class of this dataset \(a, b\), so no class would"):
+        evaluation_mapping(vocabulary([(), ()]), ['a', 'b'])  # would score 0 classes: mIoU nan
 
 
 def write_json(path, spec):
@@ -56,7 +58,10 @@ def test_vocabulary_files_and_their_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"vocabulary 'w' is neither a file nor one of .*: v"):
         vocabulary_path('w', str(tmp_path))
     for spec, message in ((dict(names={}), 'non-empty "names"'), (dict(names={'a': 3}), "name 'a' maps to 3"),
-                          (dict(names={'a': 'a'}, anchor='x'), r"unknown keys \['anchor'\]")):
+                          (dict(names={'a': 'a'}, anchor='x'), r"unknown keys \['anchor'\]"),
+                          (dict(names={'a': None, 'b': None}), 'bad.json: every name maps to null, so no class '
+                                                               'would be scored'),
+                          (dict(names={'a': 'a', ' ': 'b'}), "bad.json: an empty name ' '")):
         with pytest.raises(ValueError, match=message):
             read_vocabulary_file(write_json(tmp_path / 'bad.json', spec))
     (tmp_path / 'broken.json').write_text('{"names": ')

@@ -16,8 +16,10 @@ Vocabulary file (JSON; ``configs/vocabularies/`` holds examples)::
 
 ``names`` maps each name (in order: the ids of the predictions) to the dataset class it counts as, a list of
 classes (the metric merges them into one class: the IoU of their union), or null (a prediction of that name is a
-miss of the point's true class). Dataset classes no name maps to are left out of the metric.
+miss of the point's true class; at least one name must map to a class). Dataset classes no name maps to are left
+out of the metric.
 """
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ import numpy as np
 from .pseudo_labels.anchors import encode_text_anchors, prompt_templates, read_text_anchor_file
 
 DEFAULT_CLIP_MODEL = 'ViT-B-16'
+QUERY_SLUG_BYTES = 60  # longer slugs are cut and end in a hash of the text: file names stay under 255 bytes
 CLIP_WEIGHTS_HELP = ('CLIP weights for the text tower: a local open_clip checkpoint file (e.g. ViT-B-16.pt of '
                      "OpenAI's release), an open_clip tag such as 'openai' where downloads work, or 'none' (random "
                      'weights: tests the pipeline, recognises nothing)')
@@ -113,6 +116,8 @@ def read_vocabulary_file(path):
         raise ValueError(f'{path}: unknown keys {sorted(unknown)} (known: description, anchors_file, names)')
     targets = []
     for name, target in spec['names'].items():
+        if not name.strip():
+            raise ValueError(f'{path}: an empty name {name!r}: every name is a text to segment with')
         if target is None:
             targets.append(())
         elif isinstance(target, str):
@@ -122,6 +127,9 @@ def read_vocabulary_file(path):
         else:
             raise ValueError(f'{path}: name {name!r} maps to {target!r}; use a class name, a non-empty list of '
                              'class names, or null')
+    if not any(targets):
+        raise ValueError(f'{path}: every name maps to null, so no class would be scored (mIoU of nothing): map '
+                         'names to the dataset classes they stand for')
     anchors_file = spec.get('anchors_file')
     if anchors_file and not os.path.isabs(anchors_file) and not os.path.isfile(anchors_file):
         anchors_file = os.path.join(os.path.dirname(os.path.abspath(path)), anchors_file)
@@ -175,6 +183,9 @@ def evaluation_mapping(vocabulary, dataset_classes):
                 raise ValueError(f'dataset class {cls!r} is in two targets, {"+".join(owner[cls])} and '
                                  f'{"+".join(group)}: targets must be disjoint or equal')
             owner[cls] = group
+    if not groups:
+        raise ValueError(f'the vocabulary maps no name to a class of this dataset ({", ".join(dataset_classes)}), '
+                         'so no class would be scored')
     not_scored = len(groups)
     truth = np.full(len(dataset_classes) + 1, not_scored, dtype=np.int64)
     for cls, group in owner.items():
@@ -233,6 +244,27 @@ def top_point_classes(scores, truth, classes, top_fraction=0.01):
 
 
 def query_slug(text):
-    """A file-name part for a query text: 'a place to sit' -> 'a_place_to_sit'."""
+    """A file-name part for a query text: 'a place to sit' -> 'a_place_to_sit' (lower-case letters and digits, any
+    other run as one '_'). A slug over QUERY_SLUG_BYTES bytes (UTF-8) is cut there and ends in '-' and 8 hex digits
+    of the SHA-1 of the whole text, so that distinct long texts keep distinct names within file-name limits."""
     slug = ''.join(char if char.isalnum() else '_' for char in text.strip().lower())
-    return '_'.join(part for part in slug.split('_') if part) or 'query'
+    slug = '_'.join(part for part in slug.split('_') if part) or 'query'
+    if len(slug.encode()) <= QUERY_SLUG_BYTES:
+        return slug
+    cut = slug.encode()[:QUERY_SLUG_BYTES].decode(errors='ignore').rstrip('_')
+    digest = hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()
+    return f'{cut}-{digest[:8]}'
+
+
+def query_slugs(texts):
+    """[:func:`query_slug` of each text], refusing two texts with the same slug (the second's files would replace
+    the first's) with a ValueError naming both."""
+    owners = {}
+    for text in texts:
+        slug = query_slug(text)
+        if slug in owners:
+            raise ValueError(f'the texts {owners[slug]!r} and {text!r} would both be written to the files '
+                             f'<scene>.{slug}.ply/.png (file names keep lower-case letters and digits only): '
+                             'drop one, or make them differ in letters or digits')
+        owners[slug] = text
+    return list(owners)
