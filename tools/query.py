@@ -11,31 +11,63 @@ import argparse
 import os.path as osp
 
 from hicl.engine.runtime import ConfigOptionsAction, load_config
+from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.inference import SPLITS
-from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
+from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, query_slugs
+
+
+def query_text(value):
+    """--text: a text with at least one non-blank character."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f'{value!r} is empty: a query needs words, e.g. --text "a chair"')
+    return value
+
+
+def top_share(value):
+    """--top: a float in (0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float('nan')
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f'{value} is not a share in (0, 1]: e.g. 0.01 for the top 1%, 1 for all')
+    return number
 
 
 def parse_args():
+    """The options, checked before any work: distinct output names per text (``args.slugs``) and a writable
+    ``args.out`` (created; default work_dirs/query/<scene>)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint (.pth) of tools/train.py or tools/export_3d_net.py')
     parser.add_argument('--scene', required=True, metavar='ID', help='scene id, e.g. scene0030_00')
     parser.add_argument('--split', default='test', choices=SPLITS, help='split the scene is in (default: test)')
-    parser.add_argument('--text', action='append', required=True, help='text query (repeatable)')
+    parser.add_argument('--text', action='append', required=True, type=query_text, help='text query (repeatable)')
     parser.add_argument('--out', help='output folder (default: work_dirs/query/<scene>)')
-    parser.add_argument('--top', type=float, default=0.01,
-                        help='share of the labelled points, highest scores first, whose true classes are printed')
+    parser.add_argument('--top', type=top_share, default=0.01,
+                        help='share in (0, 1] of the labelled points, highest scores first, whose true classes are '
+                             'printed (default: 0.01)')
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
-    return parser.parse_args()
+    args = parser.parse_args()
+    try:
+        args.slugs = query_slugs(args.text)
+    except ValueError as err:
+        parser.error(f'--text: {err}')
+    args.out = args.out or osp.join('work_dirs', 'query', args.scene)
+    try:
+        check_writable_folder(args.out)
+    except UnwritableFolderError as err:
+        parser.error(f'--out: {err}')
+    return args
 
 
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes
-    from hicl.open_vocabulary import query_probabilities, query_slug, text_anchors, top_point_classes
+    from hicl.open_vocabulary import query_probabilities, text_anchors, top_point_classes
     from hicl.ply import write_point_ply
     from hicl.visualization import heatmap_colours, render_top_down
     model = load_inference_model(cfg, args.checkpoint)
@@ -44,10 +76,9 @@ def main():
                            args.clip_pretrained)
     scene = next(predict_scenes(model, dataset, [args.scene]))
     scores = query_probabilities(scene.features, anchors, model.decode_head.text_anchors)
-    out = args.out or osp.join('work_dirs', 'query', args.scene)
     num_classes = len(model.decode_head.text_anchors)
-    for text, score in zip(args.text, scores.T):
-        stem = osp.join(out, f'{args.scene}.{query_slug(text)}')
+    for text, slug, score in zip(args.text, args.slugs, scores.T):
+        stem = osp.join(args.out, f'{args.scene}.{slug}')
         colours = heatmap_colours(score)
         size = write_point_ply(f'{stem}.ply', scene.xyz, colours, score=score)
         render_top_down(scene.xyz, [('RGB', scene.rgb / 255.0), (f'"{text}" (viridis, 0 to 1)', colours / 255.0)],
