@@ -9,7 +9,9 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, close_distributed, inference_only, load_runner_config
+from hicl.engine import (add_runner_arguments, add_settings_mismatch_argument, close_distributed, inference_only,
+                         load_runner_config)
+from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.open_vocabulary import (CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, configure_open_vocabulary, load_vocabulary,
                                   vocabulary_path)
 
@@ -17,6 +19,7 @@ VOCABULARY_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'conf
 
 
 def parse_args():
+    """The options; a --save-preds folder is created and checked to be writable before any work."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
@@ -27,13 +30,20 @@ def parse_args():
                         help=f'segment with this vocabulary (a JSON file, or a name in {VOCABULARY_DIR})')
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
-    return add_runner_arguments(parser).parse_args()
+    args = add_settings_mismatch_argument(add_runner_arguments(parser)).parse_args()
+    if args.save_preds:
+        try:
+            check_writable_folder(args.save_preds)
+        except UnwritableFolderError as err:
+            parser.error(f'--save-preds: {err}')
+    return args
 
 
 def main():
     args = parse_args()
     cfg = inference_only(load_runner_config(args))  # the 3D net only: no correlation necks
     cfg.load_from = args.checkpoint
+    cfg.default_hooks.checkpoint.allow_settings_mismatch = args.allow_settings_mismatch
     if args.save_preds:
         cfg.test_evaluator.prediction_dir = args.save_preds
     hooks = []
