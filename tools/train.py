@@ -4,7 +4,10 @@ import sys
 
 from mmengine.runner import Runner
 
-from hicl.engine import add_runner_arguments, close_distributed, configure_resume, load_runner_config
+from hicl.engine import (WorkDirLockedError, add_runner_arguments, close_distributed, configure_resume,
+                         load_runner_config, work_dir_lock)
+from hicl.engine.config_options import ConfigOptionError
+from hicl.engine.runtime import NoCheckpointToResumeError
 
 
 def parse_args():
@@ -18,12 +21,13 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_runner_config(args)
     try:
-        configure_resume(cfg, args.resume)
-    except FileNotFoundError as err:
+        cfg = load_runner_config(args)
+        with work_dir_lock(cfg.work_dir):  # one run per work dir
+            configure_resume(cfg, args.resume)
+            Runner.from_cfg(cfg).train()
+    except (ConfigOptionError, NoCheckpointToResumeError, WorkDirLockedError) as err:
         sys.exit(f'error: {err}')
-    Runner.from_cfg(cfg).train()
     close_distributed()
 
 

@@ -1,15 +1,18 @@
 """The command-line options of tools/train.py and tools/test.py: clear errors and warnings instead of tracebacks
 or silently ignored settings."""
 import argparse
+import os
 import subprocess
 import sys
 
 import pytest
 
 from hicl.engine import add_runner_arguments, configure_resume, load_runner_config
+from hicl.engine.config_options import ConfigOptionError
 from tests.conftest import REPO
 
 CONFIG = str(REPO / 'configs' / 'baseline_synthrooms.py')
+HICL_CONFIG = str(REPO / 'configs' / 'hicl_synthrooms.py')
 
 
 def test_an_option_without_equals_is_a_usage_error(capsys):
@@ -49,3 +52,47 @@ def test_train_cli_resume_in_an_empty_work_dir_exits_with_the_reason(tmp_path):
     assert out.returncode == 1
     assert f'error: --resume: no checkpoint to resume from in {tmp_path}' in out.stderr
     assert 'Traceback' not in out.stderr
+
+
+def runner_args(config=CONFIG, **options):
+    return argparse.Namespace(config=config, cfg_options=options, launcher='none', work_dir=None)
+
+
+@pytest.mark.parametrize('key, message', [
+    ('max_epochs', "--cfg-options max_epochs=1: the config has no key 'max_epochs', so the option would change "
+                   r"nothing \(closest: train_cfg.max_epochs\)"),
+    ('train_cgf.max_epochs', "the config has no key 'train_cgf', so the option would change nothing "
+                             r"\(closest: train_cfg"),
+])
+def test_a_top_level_key_the_config_does_not_have_is_refused(key, message):
+    with pytest.raises(ConfigOptionError, match=message):
+        load_runner_config(runner_args(**{key: 1}))
+
+
+@pytest.mark.parametrize('key, message', [
+    ('train_cfg.max_epoch', "train_cfg is a EpochBasedTrainLoop, which takes no argument 'max_epoch' "
+                            r"\(closest: max_epochs\)"),
+    ('model.backbone.base_channel', "model.backbone is a MinkUNetBackbone, which takes no argument 'base_channel' "
+                                    r"\(closest: base_channels"),
+    ('pseudo_labels.labeller.token_sise', "pseudo_labels.labeller is a SimulatedVLMLabeller, which takes no "
+                                          r"argument 'token_sise' \(closest: token_size"),
+])
+def test_a_new_key_that_its_component_does_not_take_is_refused_naming_both(key, message):
+    with pytest.raises(ConfigOptionError, match=message):
+        load_runner_config(runner_args(**{key: 1}))
+
+
+def test_new_keys_that_their_components_take_are_merged():
+    options = {'model.instrument_interval': 0, 'default_hooks.checkpoint.allow_settings_mismatch': True,
+               'train_cfg.val_begin': 3}
+    cfg = load_runner_config(runner_args(HICL_CONFIG, **options))
+    assert cfg.model.instrument_interval == 0 and cfg.train_cfg.val_begin == 3
+    assert cfg.default_hooks.checkpoint.allow_settings_mismatch is True
+
+
+def test_train_cli_refuses_an_option_that_would_change_nothing_before_training(tmp_path):
+    out = subprocess.run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(tmp_path), '--cfg-options',
+                          'max_epochs=1'], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    assert "error: --cfg-options max_epochs=1: the config has no key 'max_epochs'" in out.stderr
+    assert 'Traceback' not in out.stderr and not os.listdir(tmp_path)

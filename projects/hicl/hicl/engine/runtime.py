@@ -1,12 +1,11 @@
 """Config adjustments that depend on the machine, applied by tools/train.py and tools/test.py, and the command-line
 options they share."""
 import os.path as osp
-import warnings
 
 import torch
-from mmengine.config import DictAction
 
 from ..models import HICLSegmentor
+from .config_options import ConfigOptionsAction, check_options
 
 
 def configure_runtime(cfg, launcher='none', work_dir=None, config_path=None):
@@ -40,57 +39,6 @@ def inference_only(cfg):
     return cfg
 
 
-class ConfigOptionsAction(DictAction):
-    """mmengine's DictAction, with a usage error (not a traceback) for an option without ``=``."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        bad = [value for value in values if '=' not in value]
-        if bad:
-            parser.error(f'{option_string} takes KEY=VALUE pairs, got {bad[0]!r} (e.g. train_cfg.max_epochs=2)')
-        super().__call__(parser, namespace, values, option_string)
-
-
-# Top-level config keys that something reads after the file is parsed: mmengine's Runner (Runner.from_cfg and
-# the model wrapper) and this project's tools and hooks. Any other top-level key is a variable of the config
-# file, already copied into the keys built from it.
-READ_TOP_LEVEL_KEYS = frozenset((
-    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
-    'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
-    'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
-    'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'model_wrapper_cfg',
-    'pseudo_labels'))
-
-
-def _paths_holding(value, node, prefix=''):
-    """Dotted paths under ``node`` (dicts and lists) whose value equals ``value``."""
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    paths = []
-    for key, item in items:
-        path = f'{prefix}.{key}' if prefix else str(key)
-        if type(item) is type(value) and item == value:  # type first: True == 1 == 1.0
-            paths.append(path)
-        else:
-            paths.extend(_paths_holding(value, item, path))
-    return paths
-
-
-def warn_unread_options(cfg, options):
-    """Warn about each --cfg-options key whose top-level name is a variable of the config file (e.g.
-    ``max_epochs``): the keys built from it keep its old value, so the option changes nothing. The warning names
-    the keys that hold the old value (e.g. ``train_cfg.max_epochs``), which are the ones to set."""
-    for key in options:
-        top = key.split('.')[0]
-        if top in READ_TOP_LEVEL_KEYS or top not in cfg:
-            continue
-        old = cfg[top]
-        holders = [path for name in READ_TOP_LEVEL_KEYS if name in cfg
-                   for path in _paths_holding(old, cfg[name], name)]
-        instead = f'set {", ".join(sorted(holders)[:5])} instead' if holders else 'set the keys built from it instead'
-        warnings.warn(f'--cfg-options {key}: {top!r} is a variable of the config file; the keys built from it when '
-                      f'the file was read keep its value {old!r}, so this option has no effect: {instead}',
-                      stacklevel=2)
-
-
 def add_runner_arguments(parser):
     """The command-line options tools/train.py and tools/test.py share: --cfg-options, --launcher, --local-rank."""
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
@@ -99,13 +47,22 @@ def add_runner_arguments(parser):
     return parser
 
 
+def add_settings_mismatch_argument(parser):
+    """``--allow-settings-mismatch`` of the tools that load a trained checkpoint for inference."""
+    parser.add_argument('--allow-settings-mismatch', action='store_true',
+                        help='use a checkpoint trained with another voxel size or label set than the config\'s, '
+                             'with a warning, instead of refusing it')
+    return parser
+
+
 def load_config(path, cfg_options=None):
-    """The mmengine Config of ``path`` with the ``--cfg-options`` dict merged (each option that changes nothing is
-    warned about, :func:`warn_unread_options`)."""
+    """The mmengine Config of ``path`` with the ``--cfg-options`` dict merged, after checking it
+    (:func:`hicl.engine.config_options.check_options`: a key the config or its component cannot take is refused,
+    a variable of the config file is warned about)."""
     from mmengine.config import Config
     cfg = Config.fromfile(path)  # imports the hicl plugin through custom_imports
     if cfg_options:
-        warn_unread_options(cfg, cfg_options)
+        check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return cfg
 
@@ -115,11 +72,15 @@ def load_runner_config(args):
     return configure_runtime(load_config(args.config, args.cfg_options), args.launcher, args.work_dir, args.config)
 
 
+class NoCheckpointToResumeError(FileNotFoundError):
+    """``--resume`` without a checkpoint in the work dir."""
+
+
 def configure_resume(cfg, resume):
     """Apply ``--resume``: None (no resume), 'auto' (the work dir's latest checkpoint) or a checkpoint path.
 
-    'auto' in a work dir without checkpoints raises FileNotFoundError: starting from scratch instead would look
-    like a resumed run. Returns the config (modified in place).
+    'auto' in a work dir without checkpoints raises :class:`NoCheckpointToResumeError`: starting from scratch
+    instead would look like a resumed run. Returns the config (modified in place).
     """
     from mmengine.runner import find_latest_checkpoint
     if resume is None:
@@ -127,9 +88,9 @@ def configure_resume(cfg, resume):
     if resume == 'auto':
         resume = find_latest_checkpoint(cfg.work_dir)
         if resume is None:
-            raise FileNotFoundError(f'--resume: no checkpoint to resume from in {cfg.work_dir} (it has no '
-                                    'last_checkpoint file). Drop --resume to train from scratch, or name the '
-                                    'checkpoint: --resume PATH')
+            raise NoCheckpointToResumeError(f'--resume: no checkpoint to resume from in {cfg.work_dir} (it has no '
+                                            'last_checkpoint file). Drop --resume to train from scratch, or name the '
+                                            'checkpoint: --resume PATH')
     cfg.resume, cfg.load_from = True, resume
     return cfg
 
