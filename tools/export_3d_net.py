@@ -3,7 +3,7 @@ python tools/export_3d_net.py CONFIG CKPT OUT.pth (tools/test.py takes either fi
 import argparse
 
 from hicl.engine.export import export_3d_net
-from hicl.engine.runtime import ConfigOptionsAction, load_config
+from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 
 
 def main():
@@ -12,9 +12,9 @@ def main():
     parser.add_argument('checkpoint', help='training checkpoint (.pth) written by tools/train.py')
     parser.add_argument('out', help='where to write the 3D-net weights (.pth)')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
-    args = parser.parse_args()
+    args = add_settings_mismatch_argument(parser).parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    kept, dropped = export_3d_net(cfg, args.checkpoint, args.out)
+    kept, dropped = export_3d_net(cfg, args.checkpoint, args.out, args.allow_settings_mismatch)
     print(f'wrote {args.out}: {kept} tensors of the 3D net; {dropped} correlation-neck tensors and the optimizer '
           'states left out')
 

@@ -10,7 +10,7 @@ Texts that are class names of the model's anchor file take those anchors; free t
 import argparse
 import os.path as osp
 
-from hicl.engine.runtime import ConfigOptionsAction, load_config
+from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.inference import SPLITS
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, query_slugs
@@ -50,7 +50,7 @@ def parse_args():
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
-    args = parser.parse_args()
+    args = add_settings_mismatch_argument(parser).parse_args()
     try:
         args.slugs = query_slugs(args.text)
     except ValueError as err:
@@ -70,7 +70,7 @@ def main():
     from hicl.open_vocabulary import query_probabilities, text_anchors, top_point_classes
     from hicl.ply import write_point_ply
     from hicl.visualization import heatmap_colours, render_top_down
-    model = load_inference_model(cfg, args.checkpoint)
+    model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
     anchors = text_anchors(args.text, cfg.model.decode_head.get('anchors_file'), args.clip_model,
                            args.clip_pretrained)

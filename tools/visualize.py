@@ -10,7 +10,7 @@ with any browser; <page>#layer=prediction opens it on that layer.
 import argparse
 import os.path as osp
 
-from hicl.engine.runtime import ConfigOptionsAction, load_config
+from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 from hicl.inference import SPLITS
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
 from hicl.viewer import DEFAULT_MAX_POINTS, PAGE_BUDGET_BYTES
@@ -33,7 +33,7 @@ def parse_args():
                              f'fewer when the layers would make the page larger than {PAGE_BUDGET_BYTES / 1e6:.0f} MB)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the subsampling')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
-    args = parser.parse_args()
+    args = add_settings_mismatch_argument(parser).parse_args()
     if args.html.endswith('.html') and len(args.scene) > 1:
         parser.error(f'--html {args.html} is one file but {len(args.scene)} scenes were given: pass a folder')
     return args
@@ -62,7 +62,7 @@ def main():
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes, scene_ids
     from hicl.open_vocabulary import query_probabilities, text_anchors
     from hicl.viewer import scene_layers, write_scene_page
-    model = load_inference_model(cfg, args.checkpoint)
+    model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
     classes, palette = dataset.metainfo['classes'], dataset.metainfo['palette']
     anchors = (text_anchors(args.text, cfg.model.decode_head.get('anchors_file'), args.clip_model,

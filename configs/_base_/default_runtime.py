@@ -6,9 +6,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # atomic writes, the old best deleted after the new one is complete, loaded checkpoints checked (keys, classes)
+    # atomic writes, the old best deleted after the new one is complete, no checkpoint of non-finite weights;
+    # loaded checkpoints checked (keys, shapes, finite weights, voxel size and classes they were trained with)
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3, save_best='miou', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    finite_loss=dict(type='FiniteLossHook'),  # a NaN or infinite loss stops training at once, naming the iteration
     pseudo_label_check=dict(type='PseudoLabelCacheCheckHook'),  # the cache was made with pseudo_labels
     # after each validation: compactness of the net's features per true class and the necks' attention on val
     correlation_probe=dict(type='CorrelationProbeHook'),

@@ -11,7 +11,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from hicl.compat import CheckpointFileError
-from hicl.engine.checkpoints import CheckpointMismatchError, check_label_set, state_dict_mismatches
+from hicl.engine import NonFiniteError
+from hicl.engine.checkpoints import (CheckpointMismatchError, check_trained_settings, recorded_config_value,
+                                     state_dict_mismatches)
+from hicl.engine.export import export_3d_net
+from hicl.inference import load_inference_model
 from hicl.label_sets import SCANNET20_CLASSES
 from tests.test_training import tiny_config
 
@@ -45,12 +49,27 @@ def test_a_state_dict_without_version_metadata_is_named():
         're-export the net from its training checkpoint with tools/export_3d_net.py']
 
 
+VOXEL_SIZE = 'model.data_preprocessor.voxel_layer.voxel_size'
+
+
 def test_label_set_check_names_both_sets():
-    check_label_set(dict(dataset_meta=dict(classes=('a', 'b'))), ('a', 'b'), 'ckpt')
-    check_label_set({}, ('a', 'b'), 'ckpt')  # nothing recorded: nothing to compare
-    with pytest.raises(CheckpointMismatchError, match=r"ckpt was trained on the label set \['car', 'road'\] "
-                                                      r"\(2 classes\), but this config's dataset has \['a', 'b'\]"):
-        check_label_set(dict(dataset_meta=dict(classes=('car', 'road'))), ('a', 'b'), 'ckpt')
+    check_trained_settings(dict(dataset_meta=dict(classes=('a', 'b'))), {}, ('a', 'b'), 'ckpt')
+    check_trained_settings({}, {}, ('a', 'b'), 'ckpt')  # nothing recorded: nothing to compare
+    with pytest.raises(CheckpointMismatchError, match=r"ckpt was trained with other settings than this config:\n  "
+                                                      r"the label set: trained on \['car', 'road'\] \(2 classes\), "
+                                                      r"this config's dataset has \['a', 'b'\]"):
+        check_trained_settings(dict(dataset_meta=dict(classes=('car', 'road'))), {}, ('a', 'b'), 'ckpt')
+
+
+def test_the_recorded_config_is_read_without_running_it(synthrooms_tiny, tmp_path):
+    text = tiny_config(synthrooms_tiny, tmp_path, max_epochs=1).pretty_text  # what mmengine puts in meta['cfg']
+    assert recorded_config_value(text, VOXEL_SIZE) == [0.1, 0.1, 0.1]
+    assert recorded_config_value(text, 'train_cfg.max_epochs') == 1
+    assert recorded_config_value(text, 'model.no_such_key') is None
+    marker = tmp_path / 'ran'
+    assert recorded_config_value(f'model = __import__("pathlib").Path("{marker}").touch()', VOXEL_SIZE) is None
+    assert recorded_config_value('model = dict(', VOXEL_SIZE) is None  # does not parse
+    assert not marker.exists()
 
 
 @pytest.fixture
@@ -89,16 +108,51 @@ def reshape_a_key(checkpoint):
 
 def other_classes(checkpoint):
     checkpoint['meta']['dataset_meta']['classes'] = ('car', 'road')
-    return r"trained on the label set \['car', 'road'\]"
+    return r"the label set: trained on \['car', 'road'\]"
 
 
-@pytest.mark.parametrize('spoil', [drop_a_key, reshape_a_key, other_classes])
+def other_voxel_size(checkpoint):
+    checkpoint['meta']['cfg'] = 'model = dict(data_preprocessor=dict(voxel_layer=dict(voxel_size=[0.05, 0.05, 0.05])))'
+    return (rf'{VOXEL_SIZE}: trained with \[0.05, 0.05, 0.05\], this config has \[0.1, 0.1, 0.1\](.|\n)*'
+            'pass --allow-settings-mismatch')
+
+
+@pytest.mark.parametrize('spoil', [drop_a_key, reshape_a_key, other_classes, other_voxel_size])
 def test_runner_refuses_a_checkpoint_that_does_not_fit(net_checkpoint, spoil):
     cfg, path, checkpoint = net_checkpoint
     message = spoil(checkpoint)
     torch.save(checkpoint, path)
     cfg.load_from = str(path)
     with pytest.raises(CheckpointMismatchError, match=f'checkpoint {path}(.|\n)*{message}'):
+        Runner.from_cfg(cfg).test()
+
+
+def test_a_checkpoint_of_another_voxel_size_is_tested_with_a_warning_when_allowed(net_checkpoint):
+    cfg, path, checkpoint = net_checkpoint
+    other_voxel_size(checkpoint)
+    torch.save(checkpoint, path)
+    cfg.load_from = str(path)
+    cfg.default_hooks.checkpoint.allow_settings_mismatch = True
+    expected = rf'{VOXEL_SIZE}: trained with \[0.05, 0.05, 0.05\](.|\n)*used anyway, as asked'
+    with pytest.warns(UserWarning, match=expected):
+        Runner.from_cfg(cfg).test()
+
+
+def test_non_finite_weights_are_refused_by_every_loader(net_checkpoint, tmp_path):
+    """tools/test.py (the runner), tools/export_3d_net.py and the inference tools (query, visualize) alike."""
+    cfg, path, checkpoint = net_checkpoint
+    key = backbone_key(checkpoint)
+    checkpoint['state_dict'][key].view(-1)[3] = float('nan')
+    torch.save(checkpoint, path)
+    message = (rf'checkpoint {path} has non-finite weights \(NaN or Inf\) in 1 of \d+ tensors: {key}\. The '
+               'training that wrote it diverged')
+    with pytest.raises(NonFiniteError, match=message):
+        export_3d_net(cfg, str(path), str(tmp_path / 'exported.pth'))
+    assert not (tmp_path / 'exported.pth').exists()
+    with pytest.raises(NonFiniteError, match=message):
+        load_inference_model(cfg, str(path))
+    cfg.load_from = str(path)
+    with pytest.raises(NonFiniteError, match=message):
         Runner.from_cfg(cfg).test()
 
 

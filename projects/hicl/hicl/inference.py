@@ -41,16 +41,25 @@ class ScenePrediction:
         return self.logits.argmax(1).astype(np.int64)
 
 
-def load_inference_model(cfg, checkpoint_path):
+def load_inference_model(cfg, checkpoint_path, allow_settings_mismatch=False):
     """The 3D net of ``cfg`` (an mmengine Config; correlation necks dropped) in eval mode, with the checkpoint's
-    weights (:func:`hicl.engine.export.load_3d_net`). A checkpoint with other keys, shapes or classes raises
-    :class:`~hicl.engine.checkpoints.CheckpointMismatchError` naming what differs."""
-    from .engine.checkpoints import check_label_set
+    weights (:func:`hicl.engine.export.load_3d_net`). A checkpoint with other keys or shapes, non-finite weights,
+    or trained with another voxel size or label set than the config's (``allow_settings_mismatch``: warned about
+    instead) raises an error naming what differs."""
     from .engine.export import load_3d_net
-    model, checkpoint = load_3d_net(cfg, checkpoint_path)
-    check_label_set(checkpoint.get('meta'), cfg.test_dataloader.dataset.get('metainfo', {}).get('classes'),
-                    f'checkpoint {checkpoint_path}')
+    model, _ = load_3d_net(cfg, checkpoint_path, config_classes(cfg), allow_settings_mismatch)
     return model.eval()
+
+
+def config_classes(cfg, split='test'):
+    """The class names of the ``split`` dataset of ``cfg``: its ``metainfo``'s, else its dataset class's METAINFO
+    (None when neither names them)."""
+    from mmdet3d.registry import DATASETS
+    dataset = cfg[f'{split}_dataloader'].dataset
+    classes = (dataset.get('metainfo') or {}).get('classes')
+    if classes is None:
+        classes = getattr(DATASETS.get(dataset.type), 'METAINFO', {}).get('classes')
+    return classes
 
 
 def build_split_dataset(cfg, split='test'):

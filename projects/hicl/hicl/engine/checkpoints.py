@@ -8,12 +8,17 @@
   checkpoint the runner loads (``load_from``, ``--resume``, ``tools/test.py``) against the model and the data:
   a missing, unexpected or mis-shaped key of the 3D net, missing version metadata, or another label set is an
   error naming them. Only the training-only modules (``HICLSegmentor.TRAINING_ONLY_MODULES``: the correlation
-  necks and the feedback loss) may be absent from the checkpoint or ignored in it.
+  necks and the feedback loss) may be absent from the checkpoint or ignored in it. Non-finite weights are
+  refused on loading and never saved; a checkpoint trained with another voxel size than the config's is refused
+  at test time (:func:`trained_settings_mismatches`).
 """
+import ast
 import contextlib
 import re
+import warnings
 
 from mmdet3d.registry import HOOKS
+from mmengine.config import Config
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
@@ -21,9 +26,15 @@ from mmengine.runner import BaseLoop
 
 from ..fileio import atomic_write
 from ..models import HICLSegmentor
+from .finite import DIVERGENCE_FIX, NonFiniteError, non_finite_tensors
 
 ATOMIC_LOCAL_BACKEND = 'hicl_atomic_local'
 MAX_KEYS_NAMED = 5
+# Config keys that change what the net sees without changing its weights' shapes: a checkpoint must be used with
+# the values it was trained with (mmengine records the training config as text in meta['cfg']).
+TRAINED_SETTINGS = ('model.data_preprocessor.voxel_layer.voxel_size',)
+MISMATCH_FLAG = ('--allow-settings-mismatch (tools/test.py, query.py, visualize.py, export_3d_net.py; when training: '
+                 '--cfg-options default_hooks.checkpoint.allow_settings_mismatch=True)')
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -88,14 +99,97 @@ def check_state_dict(model_state, checkpoint_state, source):
             + '\nUse the config the checkpoint was trained with (or one with the same backbone, head and classes).')
 
 
-def check_label_set(checkpoint_meta, classes, source):
-    """Raise :class:`CheckpointMismatchError` when the checkpoint was trained on other classes than ``classes``
-    (the dataset's, in order). Checkpoints without a recorded label set pass (nothing to compare)."""
-    trained = (checkpoint_meta or {}).get('dataset_meta', {}).get('classes')
+def non_finite_weights(state):
+    """'non-finite weights (NaN or Inf) in K of T tensors: <names>' for a state_dict holding any, else None."""
+    bad = non_finite_tensors(state)
+    return f'non-finite weights (NaN or Inf) in {len(bad)} of {len(state)} tensors: {_named(bad)}' if bad else None
+
+
+def check_finite(state, source):
+    """Raise :class:`~hicl.engine.finite.NonFiniteError` naming ``source`` when a tensor of ``state`` holds NaN or
+    Inf: its predictions would be meaningless (e.g. one class everywhere)."""
+    problem = non_finite_weights(state)
+    if problem:
+        raise NonFiniteError(f'{source} has {problem}. The training that wrote it diverged: use an earlier '
+                             f'checkpoint of the run, or train again ({DIVERGENCE_FIX})')
+
+
+def _dict_entry(node, key):
+    """The value node of ``key`` in an ast ``dict(...)`` call or ``{...}`` literal, or None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict':
+        return next((keyword.value for keyword in node.keywords if keyword.arg == key), None)
+    if isinstance(node, ast.Dict):
+        return next((value for name, value in zip(node.keys, node.values)
+                     if isinstance(name, ast.Constant) and name.value == key), None)
+    return None
+
+
+def recorded_config_value(config_text, dotted_key):
+    """The literal value of ``dotted_key`` (e.g. 'model.data_preprocessor.voxel_layer.voxel_size') in the config
+    text mmengine records in a checkpoint (``meta['cfg']``), read with :mod:`ast` (nothing is executed); None when
+    the text does not parse or the key is absent or not a literal."""
+    top, *path = dotted_key.split('.')
+    try:
+        body = ast.parse(config_text).body
+    except (SyntaxError, ValueError):
+        return None
+    node = None
+    for statement in body:
+        if isinstance(statement, ast.Assign) and any(getattr(t, 'id', None) == top for t in statement.targets):
+            node = statement.value
+    for key in path:
+        node = _dict_entry(node, key)
+    try:
+        return None if node is None else ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def _config_value(cfg, dotted_key):
+    """The value of ``dotted_key`` in ``cfg`` (an mmengine Config or nested dicts), or None."""
+    node = cfg
+    for key in dotted_key.split('.'):
+        node = node.get(key) if isinstance(node, (dict, Config)) else None
+    return node
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def trained_settings_mismatches(checkpoint_meta, cfg, classes):
+    """What the checkpoint was trained with that differs from ``cfg`` (an mmengine Config) and ``classes`` (the
+    dataset's class names in order, or None): the :data:`TRAINED_SETTINGS` recorded in ``meta['cfg']`` and the
+    label set in ``meta.dataset_meta.classes``. A list of human-readable differences; a checkpoint that records
+    neither passes (nothing to compare)."""
+    meta = checkpoint_meta or {}
+    problems = []
+    if isinstance(meta.get('cfg'), str):
+        for key in TRAINED_SETTINGS:
+            trained, current = recorded_config_value(meta['cfg'], key), _config_value(cfg, key)
+            if trained is not None and current is not None and _as_list(trained) != _as_list(current):
+                problems.append(f'{key}: trained with {_as_list(trained)}, this config has {_as_list(current)}')
+    trained = meta.get('dataset_meta', {}).get('classes')
     if trained is not None and classes is not None and list(trained) != list(classes):
-        raise CheckpointMismatchError(
-            f'{source} was trained on the label set {list(trained)} ({len(trained)} classes), but this config\'s '
-            f'dataset has {list(classes)} ({len(classes)} classes): use the config the checkpoint was trained with')
+        problems.append(f'the label set: trained on {list(trained)} ({len(trained)} classes), this config\'s '
+                        f'dataset has {list(classes)} ({len(classes)} classes)')
+    return problems
+
+
+def check_trained_settings(checkpoint_meta, cfg, classes, source, allow_mismatch=False):
+    """Raise :class:`CheckpointMismatchError` naming ``source`` and each difference when the checkpoint was
+    trained with another voxel size or label set than ``cfg`` / ``classes`` (see
+    :func:`trained_settings_mismatches`); with ``allow_mismatch`` (``--allow-settings-mismatch``), warn instead."""
+    problems = trained_settings_mismatches(checkpoint_meta, cfg, classes)
+    if not problems:
+        return
+    message = (f'{source} was trained with other settings than this config:\n  ' + '\n  '.join(problems)
+               + '\nIts predictions would differ from what it learnt')
+    if allow_mismatch:
+        warnings.warn(f'{message}; used anyway, as asked (allow_settings_mismatch)', stacklevel=2)
+        return
+    raise CheckpointMismatchError(f'{message}. Use the config the checkpoint was trained with, or pass '
+                                  f'{MISMATCH_FLAG} to use it anyway')
 
 
 def running_dataset_classes(runner):
@@ -124,18 +218,38 @@ class _RemovalsDeferred:
 @HOOKS.register_module()
 class SafeCheckpointHook(CheckpointHook):
     """mmengine's CheckpointHook with atomic writes, replacements deleted only after the new file is complete,
-    and checks of every loaded checkpoint (see the module docstring). Takes CheckpointHook's arguments."""
+    no checkpoint of non-finite weights, and checks of every loaded checkpoint (see the module docstring).
 
-    def __init__(self, *args, backend_args=None, **kwargs):
+    Args:
+        allow_settings_mismatch: load a checkpoint trained with another voxel size or label set than the config's
+            with a warning instead of an error.
+        args, kwargs: CheckpointHook's arguments.
+    """
+
+    def __init__(self, *args, backend_args=None, allow_settings_mismatch=False, **kwargs):
         super().__init__(*args, backend_args=backend_args or dict(backend=ATOMIC_LOCAL_BACKEND), **kwargs)
+        self.allow_settings_mismatch = allow_settings_mismatch
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        self._check_weights_finite(runner)
         with self._removals_after_save():
             super()._save_checkpoint_with_step(runner, step, meta)
 
     def _save_best_checkpoint(self, runner, metrics):
+        self._check_weights_finite(runner)
         with self._removals_after_save():
             super()._save_best_checkpoint(runner, metrics)
+
+    @staticmethod
+    def _check_weights_finite(runner):
+        """Refuse to save (and so to replace the best or oldest checkpoint with) a model whose weights are NaN or
+        infinite."""
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        problem = non_finite_weights(model.state_dict())
+        if problem:
+            raise NonFiniteError(f'training diverged: the model has {problem} at epoch {runner.epoch}, iteration '
+                                 f'{runner.iter}. Not saved: the checkpoints in {runner.work_dir} are kept as they '
+                                 f'were. Fix: {DIVERGENCE_FIX}')
 
     @contextlib.contextmanager
     def _removals_after_save(self):
@@ -154,8 +268,8 @@ class SafeCheckpointHook(CheckpointHook):
                 (backend.rmtree if backend.isdir(path) else backend.remove)(path)
 
     def after_load_checkpoint(self, runner, checkpoint):
-        """Refuse a checkpoint that does not fit the model (keys, shapes, version metadata) or was trained on
-        another label set, before the runner loads it."""
+        """Refuse a checkpoint that does not fit the model (keys, shapes, version metadata), holds non-finite
+        weights, or was trained with another voxel size or label set, before the runner loads it."""
         source = f'checkpoint {runner.cfg.get("load_from") or "resumed from " + runner.work_dir}'
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         state = checkpoint.get('state_dict', checkpoint)
@@ -165,7 +279,9 @@ class SafeCheckpointHook(CheckpointHook):
             if metadata is not None:
                 state._metadata = metadata
         check_state_dict(model.state_dict(), state, source)
-        check_label_set(checkpoint.get('meta'), running_dataset_classes(runner), source)
+        check_finite(state, source)
+        check_trained_settings(checkpoint.get('meta'), runner.cfg, running_dataset_classes(runner), source,
+                               self.allow_settings_mismatch)
         if not (checkpoint.get('meta') or {}).get('dataset_meta', {}).get('classes'):
             runner.logger.warning(f'{source} records no label set (meta.dataset_meta.classes): make sure it was '
                                   'trained on the classes of this config')
