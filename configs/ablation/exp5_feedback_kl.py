@@ -1,6 +1,6 @@
 # Paper EXP V (full HICL): EXP IV + feedback distillation (3.3, Eq. 8): from the baseline's feedback stage on
-# (epoch 11 of 30, scaled from the paper's 21 of 120) the 3D net's class distribution on the sampled points is
-# pulled toward the necks' (KL, the necks' side detached). The same composition as hicl_synthrooms.py.
+# (epoch 11 of 30; see baseline_synthrooms.py) the 3D net's class distribution on the sampled points is pulled
+# toward the inter-scene neck's (KL, the neck's side detached). The same composition as hicl_synthrooms.py.
 _base_ = ['../baseline_synthrooms.py', '../_base_/hicl_cpu.py']
 
 train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))

@@ -158,6 +158,66 @@ def test_the_necks_train_from_the_correlation_stage_on(anchors_file):
     assert gradient_owners(model, losses_at(model, 1)) == everything
 
 
+def modules_reached_by(model, loss):
+    """The top-level modules whose parameters get a non-zero gradient from ``loss`` alone."""
+    model.zero_grad()
+    loss.backward(retain_graph=True)
+    return {name.split('.')[0] for name, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+
+
+@pytest.mark.parametrize('inter_scene_input, inter_reaches', [
+    ('net', {'backbone', 'decode_head', 'inter_scene_neck'}),  # Eq. 7: the net's features f_m of all scenes
+    ('intra', {'backbone', 'decode_head', 'intra_scene_neck', 'inter_scene_neck'}),  # the chained variant
+])
+def test_each_loss_reaches_exactly_the_modules_the_paper_trains_with_it(anchors_file, inter_scene_input,
+                                                                        inter_reaches):
+    """Each loss of the last stage on its own: Eq. 1 trains the net; Eq. 4 of each neck trains that neck AND the
+    net below it (Eq. 5/6: correlated points pulled to the same anchor); Eq. 8 trains the net only (the necks'
+    side is the detached target)."""
+    model = full_model(anchors_file)
+    model.inter_scene_input = inter_scene_input
+    losses = only_losses(losses_at(model.train(), 2))
+    reached = {name: modules_reached_by(model, loss) for name, loss in losses.items()}
+    assert reached == {'loss_ce': {'backbone', 'decode_head'},
+                       'loss_intra': {'backbone', 'decode_head', 'intra_scene_neck'},
+                       'loss_inter': inter_reaches,
+                       'loss_kl': {'backbone', 'decode_head'}}
+
+
+def randomised(neck):
+    """``neck`` with every parameter redrawn (the shipped necks start as the identity: zero-initialised outputs)."""
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for parameter in neck.parameters():
+            parameter.normal_(0, 0.3)
+    return neck
+
+
+def test_the_inter_scene_neck_mixes_scenes_and_the_intra_scene_neck_does_not(anchors_file):
+    model = full_model(anchors_file).eval()
+    randomised(model.intra_scene_neck), randomised(model.inter_scene_neck)
+    torch.manual_seed(3)
+    first, second = torch.randn(5, 16), torch.randn(7, 16)
+    with torch.no_grad():
+        before = {name: outputs for name, _, _, outputs, _ in model.neck_passes([first, second])}
+        after = {name: outputs for name, _, _, outputs, _ in model.neck_passes([first, torch.randn(7, 16)])}
+    assert torch.equal(before['intra'][0], after['intra'][0])  # scene 1 does not see scene 2 within a scene
+    assert (before['inter'][0] - after['inter'][0]).abs().max() > 1e-3  # but across scenes it does
+    assert [len(t) for t in before['inter']] == [5, 7]  # and the tokens go back to their own scenes
+
+
+def test_the_inter_scene_neck_takes_the_net_features_by_default(anchors_file):
+    model = full_model(anchors_file).eval()
+    features = [torch.randn(5, 16), torch.randn(7, 16)]
+    inputs = {name: neck_inputs for name, _, neck_inputs, _, _ in model.neck_passes(features)}
+    assert inputs['intra'] is features and inputs['inter'] is features  # Eq. 3 and Eq. 7 both read f_m
+    model.inter_scene_input = 'intra'
+    passes = {name: (neck_inputs, outputs) for name, _, neck_inputs, outputs, _ in model.neck_passes(features)}
+    assert passes['inter'][0] is passes['intra'][1]
+    with pytest.raises(ValueError, match="inter_scene_input must be one of \\('net', 'intra'\\), got 'both'"):
+        build(anchors_file, inter_scene_input='both')
+
+
 def test_inference_runs_the_3d_net_only_and_loads_a_checkpoint_with_necks(anchors_file):
     trained = full_model(anchors_file).eval()
     net_only = build(anchors_file, intra_scene_neck=None, inter_scene_neck=None).eval()

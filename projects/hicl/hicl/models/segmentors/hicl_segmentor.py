@@ -26,8 +26,10 @@ class HICLSegmentor(LabelFreeSegmentor):
     The active losses are averaged (each is weighted 1 / #active, paper 3.4) unless ``loss_weights`` is given.
 
     Args:
-        intra_scene_neck, inter_scene_neck: neck configs, or None to leave a neck out (ablation rows); with
-            both, the inter-scene neck takes the intra-scene outputs (the hierarchy).
+        intra_scene_neck, inter_scene_neck: neck configs, or None to leave a neck out (ablation rows).
+        inter_scene_input: what the inter-scene neck takes when both necks are present: 'net' (default, the
+            paper's Eq. 7: the 3D net's features f_m of the sampled points of all scenes) or 'intra' (the
+            intra-scene neck's outputs, a chained variant). The feedback KL distils the last neck's logits.
         feedback_loss: FeedbackKL config, or None.
         num_samples: M, the points sampled per scene over its geometric consistency sets.
         sample_every_set: False (the paper's M_k = M * N_k / N) or True (one point reserved per set first; see
@@ -51,9 +53,15 @@ class HICLSegmentor(LabelFreeSegmentor):
     NECK_NAMES = ('intra_scene_neck', 'inter_scene_neck')
     TRAINING_ONLY_MODULES = NECK_NAMES + ('feedback_loss',)
 
+    INTER_SCENE_INPUTS = ('net', 'intra')
+
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
-                 sample_every_set=False, loss_weights=None, instrument_interval=10, **kwargs):
+                 sample_every_set=False, loss_weights=None, instrument_interval=10, inter_scene_input='net',
+                 **kwargs):
         super().__init__(**kwargs)
+        if inter_scene_input not in self.INTER_SCENE_INPUTS:
+            raise ValueError(f'inter_scene_input must be one of {self.INTER_SCENE_INPUTS}, got {inter_scene_input!r}')
+        self.inter_scene_input = inter_scene_input
         for name, cfg in zip(self.NECK_NAMES, (intra_scene_neck, inter_scene_neck)):
             # registered even when None, so a checkpoint with neck weights loads into a model without them
             self.add_module(name, MODELS.build(cfg) if cfg else None)
@@ -137,18 +145,23 @@ class HICLSegmentor(LabelFreeSegmentor):
             stats['agreement'] = instruments.agreement(net_logits, logits)
         return losses, stats
 
-    def neck_passes(self, scene_features):
-        """Run the necks in hierarchy order (the inter-scene neck takes the intra-scene outputs) on a list of B
-        (M_b, D) token features. Yields, per neck present: its short name (``intra`` / ``inter``), the neck, its
-        inputs and outputs (lists of B (M_b, D)) and the (T, C) text-anchor logits of its outputs."""
+    def neck_passes(self, net_features):
+        """Run the necks present on a list of B (M_b, D) token features of the 3D net: the intra-scene neck on
+        them (Eq. 3), then the inter-scene neck on them too (Eq. 7) or, with ``inter_scene_input='intra'``, on the
+        intra-scene outputs. Yields, per neck present, in that order: its short name (``intra`` / ``inter``), the
+        neck, its inputs and outputs (lists of B (M_b, D)) and the (T, C) text-anchor logits of its outputs."""
         anchors = self.decode_head.text_anchors
+        intra_outputs = None
         for name in self.NECK_NAMES:
             neck = getattr(self, name)
             if neck is None:
                 continue
-            outputs = neck(scene_features)
-            yield name.split('_')[0], neck, scene_features, outputs, text_anchor_logits(torch.cat(outputs), anchors)
-            scene_features = outputs
+            chained = name == 'inter_scene_neck' and self.inter_scene_input == 'intra' and intra_outputs is not None
+            inputs = intra_outputs if chained else net_features
+            outputs = neck(inputs)
+            if name == 'intra_scene_neck':
+                intra_outputs = outputs
+            yield name.split('_')[0], neck, inputs, outputs, text_anchor_logits(torch.cat(outputs), anchors)
 
 
 CorrelationTokens = namedtuple('CorrelationTokens', 'voxel_idx pair_token_idx pair_labels token_sets')
