@@ -17,52 +17,73 @@ from hicl.synthrooms.prepare import prepare_synthrooms
 from hicl.synthstreet.prepare import prepare_synthstreet
 
 
+def int_at_least(minimum):
+    """An argparse ``type``: the option's value as an int; a value below ``minimum`` is refused at parsing (exit 2,
+    the message names the option), before any work."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'expected an integer >= {minimum}, got {text!r}') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'must be >= {minimum}, got {value}')
+        return value
+    return parse
+
+
+POSITIVE, NON_NEGATIVE = int_at_least(1), int_at_least(0)
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='dataset', required=True)
     synth = sub.add_parser('synthrooms', help='generate and convert the embedded SynthRooms dataset')
     synth.add_argument('--out', default='data/synthrooms')
-    synth.add_argument('--num-train', type=int, default=24)
-    synth.add_argument('--num-val', type=int, default=6)
-    synth.add_argument('--num-test', type=int, default=10)
+    synth.add_argument('--num-train', type=NON_NEGATIVE, default=24, help='train scenes (0: no train split)')
+    synth.add_argument('--num-val', type=NON_NEGATIVE, default=6, help='val scenes (0: no val split)')
+    synth.add_argument('--num-test', type=NON_NEGATIVE, default=10, help='test scenes (0: no test split)')
     synth.add_argument('--anchors', default='clip_like', choices=['clip_like', 'orthonormal'],
                        help='text anchors: CLIP-like pairwise cosines (default) or orthonormal ones')
-    synth.add_argument('--frames-per-scene', type=int, default=16)
+    synth.add_argument('--frames-per-scene', type=POSITIVE, default=16)
     synth.add_argument('--seed', type=int, default=0)
     scannet = sub.add_parser('scannet', help='convert a raw ScanNet-layout dataset')
     scannet.add_argument('--root', required=True, help='folder with scans/ and scannetv2_<split>.txt')
     scannet.add_argument('--out', required=True)
     scannet.add_argument('--frames-root', help='SensReader exports <scene>/{color,depth,pose,intrinsic}')
-    scannet.add_argument('--frame-step', type=int, default=1, help='keep every k-th frame (100: the 25k subset)')
-    scannet.add_argument('--max-frames', type=int, help='at most this many frames per scene')
+    scannet.add_argument('--frame-step', type=POSITIVE, default=1, help='keep every k-th frame (100: the 25k subset)')
+    scannet.add_argument('--max-frames', type=POSITIVE, help='at most this many frames per scene')
     scannet.add_argument('--splits', nargs='+', default=['train', 'val'])
     scannet.add_argument('--sets', default='auto', choices=['auto', 'mesh', 'points', 'segs_json', 'none'],
                          help='geometric consistency sets: Felzenszwalb on the mesh (auto: points when the mesh has '
                               'no faces), or ScanNet\'s released segs.json; none to skip')
     scannet.add_argument('--sets-k', type=float, default=0.01, help='Felzenszwalb k (Segmentator: 0.01)')
-    scannet.add_argument('--sets-min-size', type=int, default=20, help='smallest set, vertices')
+    scannet.add_argument('--sets-min-size', type=POSITIVE, default=20, help='smallest set, vertices')
     street = sub.add_parser('synthstreet', help='generate and convert the embedded SynthStreet outdoor dataset')
     street.add_argument('--out', default='data/synthstreet')
-    street.add_argument('--samples-per-scene', type=int, default=8, help='keyframes in each of the 10 scenes')
-    street.add_argument('--sweeps-per-sample', type=int, default=0, help='non-keyframe sweeps between keyframes')
+    street.add_argument('--samples-per-scene', type=POSITIVE, default=8, help='keyframes in each of the 10 scenes')
+    street.add_argument('--sweeps-per-sample', type=NON_NEGATIVE, default=0,
+                        help='non-keyframe sweeps between keyframes')
     street.add_argument('--seed', type=int, default=0)
-    street.add_argument('--azimuth-steps', type=int, default=542,
+    street.add_argument('--azimuth-steps', type=POSITIVE, default=542,
                         help='LiDAR columns per revolution (nuScenes: 1084; 542 halves the points and CPU training)')
     nuscenes = sub.add_parser('nuscenes', help='convert the official nuScenes layout (lidarseg) with nuscenes-devkit')
     nuscenes.add_argument('--root', required=True, help='folder with <version>/, samples/, sweeps/ and lidarseg/')
     nuscenes.add_argument('--version', default='v1.0-trainval', choices=sorted(VERSION_SPLITS))
     nuscenes.add_argument('--out', required=True, help='where the infos and sets/ go (usually --root)')
     nuscenes.add_argument('--splits', nargs='+', help='default: train and val (test for v1.0-test)')
-    nuscenes.add_argument('--max-sweeps', type=int, default=10, help='earlier sweeps recorded per keyframe')
+    nuscenes.add_argument('--max-sweeps', type=NON_NEGATIVE, default=10, help='earlier sweeps recorded per keyframe')
     nuscenes.add_argument('--no-sets', action='store_true', help='skip the per-sweep geometric consistency sets')
     for p in (street, nuscenes):
         p.add_argument('--sets-k', type=float, default=DEFAULT_LIDAR_SET_OPTIONS['k'], help='segment_lidar merge scale')
         p.add_argument('--sets-max-gap', type=float, default=DEFAULT_LIDAR_SET_OPTIONS['max_gap'],
                        help='longest edge of the sweep graph, metres')
     for p in (synth, scannet, street, nuscenes):
-        p.add_argument('--workers', type=int, default=2, help='scenes converted in parallel')
+        p.add_argument('--workers', type=POSITIVE, default=2, help='scenes converted in parallel')
         p.add_argument('--overwrite', action='store_true', help='redo scenes (sweeps) whose outputs exist')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.dataset == 'synthrooms' and not args.num_train + args.num_val + args.num_test:
+        synth.error('--num-train, --num-val and --num-test are all 0: no scene to generate')
+    return args
 
 
 def prepare_outdoor(args):
