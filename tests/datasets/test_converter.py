@@ -2,6 +2,7 @@
 import os
 import pickle
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -257,6 +258,24 @@ def corrupt_odd_label_size(scene, layout):
     return ScanNetFormatError, path, "2D label image is 4x3 pixels, but the scene's 2D label images are 8x6"
 
 
+def corrupt_every_depth_frame_shrunk(scene, layout):
+    """Every depth frame re-exported at half size: consistent sizes, but the intrinsics are the full-size ones."""
+    for index in range(3):
+        layout.write_depth(scene['frames_dir'] / 'depth' / f'{index}.png', np.full((1, 2), 1000, np.uint16))
+    return ScanNetFormatError, scene['frames_dir'] / 'intrinsic' / 'intrinsic_depth.txt', (
+        r': the principal point \(cx 2, cy 1.5 pixels\) lies outside the middle half of scene scene0001_00.s '
+        r'depth images, which are 2x1 pixels \(.*depth/0\.png\).*Fix: re-export the depth images at their '
+        r'original size, or scale intrinsic_depth\.txt to 2x1')
+
+
+def corrupt_every_colour_frame_shrunk(scene, layout):
+    for index in range(3):
+        Image.new('RGB', (4, 3)).save(scene['frames_dir'] / 'color' / f'{index}.jpg')
+    return ScanNetFormatError, scene['frames_dir'] / 'intrinsic' / 'intrinsic_color.txt', (
+        r': the principal point \(cx 4, cy 3 pixels\) lies outside the middle half of scene scene0001_00.s colour '
+        r'images, which are 4x3 pixels.*scale intrinsic_color\.txt to 4x3')
+
+
 def corrupt_every_pose(scene, layout):
     for index in range(3):
         layout.write_pose(scene['frames_dir'] / 'pose' / f'{index}.txt', np.full((4, 4), -np.inf))
@@ -267,12 +286,28 @@ def corrupt_every_pose(scene, layout):
 @pytest.mark.parametrize('corrupt', [corrupt_missing_depth, corrupt_truncated_mesh, corrupt_nan_vertices,
                                      corrupt_intrinsic_shape, corrupt_label_count, corrupt_missing_mesh,
                                      corrupt_half_size_depth, corrupt_odd_colour_size, corrupt_odd_label_size,
+                                     corrupt_every_depth_frame_shrunk, corrupt_every_colour_frame_shrunk,
                                      corrupt_every_pose])
 def test_bad_input_names_the_file(dataset, tmp_path, layout, corrupt):
     root, written = dataset
     error_type, path, message = corrupt(written['scene0001_00'], layout)
     with pytest.raises(error_type, match=re.escape(str(path)) + '.*' + message):
         convert(root, tmp_path / 'out')
+
+
+def test_a_synthrooms_scene_whose_depth_frames_were_all_shrunk_is_refused_before_writing(synthrooms_tiny, tmp_path):
+    """The tiny SynthRooms depth frames are 160x120 with cx 79.5; re-exported at 80x60 they would pair a few
+    hundredths of the visible points, at the wrong pixels."""
+    scene_dir = tmp_path / 'raw' / 'scans' / 'scene0000_00'
+    shutil.copytree(synthrooms_tiny / 'raw' / 'scans' / 'scene0000_00', scene_dir)
+    for path in (scene_dir / 'depth').iterdir():
+        with Image.open(path) as image:
+            image.resize((80, 60), Image.NEAREST).save(path)
+    with pytest.raises(ScanNetFormatError, match=re.escape(
+            f'{scene_dir / "intrinsic" / "intrinsic_depth.txt"}: the principal point (cx 79.5, cy 59.5 pixels) lies '
+            "outside the middle half of scene scene0000_00's depth images, which are 80x60 pixels")):
+        convert_scene('scene0000_00', str(scene_dir), str(scene_dir), str(tmp_path / 'out'))
+    assert not (tmp_path / 'out').exists()
 
 
 def test_scene_missing_from_scans(dataset, tmp_path, layout):

@@ -1,8 +1,10 @@
 """The outdoor path end to end on a tiny SynthStreet (official nuScenes layout): tools/create_data.py (devkit
 converter, sets, 2D truth paths), pseudo-labels through the config's datasets, pairing through the converted
 calibration, multi-sweep input, bad-input errors, and training + testing the outdoor configs."""
+import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +149,25 @@ def test_create_data_nuscenes_cli_and_bad_input(street, tmp_path):
         file.write(b'\0' * 8)
     with pytest.raises(ValueError, match=f'{broken} holds .* not a multiple of 5'):
         read_lidar_points(str(broken))
+
+
+def test_a_camera_intrinsic_off_the_centre_of_the_recorded_image_size_is_refused(shared_data):
+    """The converter checks each camera's camera_intrinsic against the width x height sample_data.json records;
+    the real demo sweep's six cameras pass at 1600x900, and its front camera is refused at 800x450 (tables edited
+    for images shrunk by 2 without scaling the intrinsics)."""
+    from hicl.converters.nuscenes import check_camera_intrinsic
+    infos = json.loads((shared_data / 'nuscenes_demo' / 'info.json').read_text())
+    images = infos['data_list'][0]['images']
+    for camera, image in images.items():
+        check_camera_intrinsic(dict(filename=image['img_path'], width=1600, height=900),
+                               dict(token=camera, camera_intrinsic=image['cam2img']))
+    front = images['CAM_FRONT']
+    with pytest.raises(ValueError, match=re.escape(
+            f'{front["img_path"]}: camera_intrinsic of calibrated_sensor CAM_FRONT puts the principal point at cx '
+            f'{front["cam2img"][0][2]:g}, cy {front["cam2img"][1][2]:g} pixels, outside the middle half of the '
+            'image, which sample_data.json says is 800x450 pixels') + '.*Fix: restore the official tables'):
+        check_camera_intrinsic(dict(filename=front['img_path'], width=800, height=450),
+                               dict(token='CAM_FRONT', camera_intrinsic=front['cam2img']))
 
 
 @pytest.mark.parametrize('config', ['baseline_synthstreet.py', 'hicl_synthstreet.py'])

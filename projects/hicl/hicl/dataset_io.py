@@ -72,6 +72,20 @@ def check_image_size(path, actual, expected, what):
             'scene again if its frames were all re-exported at a new size')
 
 
+def principal_point_off_centre(intrinsic, size):
+    """Whether the principal point (cx, cy) of ``intrinsic`` (3x3 or 4x4 pinhole matrix, pixels) lies outside the
+    middle half of an image of ``size`` = [W, H] pixels: |cx - W/2| > W/4 or |cy - H/2| > H/4. Real cameras have
+    it within a few % of the centre; shrinking the images by 2 or more after their intrinsics were written puts
+    it at the border or beyond."""
+    (cx, cy), (width, height) = principal_point(intrinsic), size
+    return abs(cx - width / 2) > width / 4 or abs(cy - height / 2) > height / 4
+
+
+def principal_point(intrinsic):
+    """(cx, cy) in pixels of a 3x3 or 4x4 pinhole matrix."""
+    return float(intrinsic[0][2]), float(intrinsic[1][2])
+
+
 def read_lidar_points(path, num_features=NUM_POINT_FEATURES):
     """(N, num_features) float32 points of a nuScenes ``.pcd.bin`` (x y z intensity ring, LiDAR frame, metres).
 

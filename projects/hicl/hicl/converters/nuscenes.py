@@ -23,7 +23,8 @@ import pickle
 
 import numpy as np
 
-from ..dataset_io import NUM_POINT_FEATURES, info_file_name, lidar_stem, read_lidar_points
+from ..dataset_io import (NUM_POINT_FEATURES, info_file_name, lidar_stem, principal_point, principal_point_off_centre,
+                          read_lidar_points)
 from ..fileio import atomic_write
 from ..geometry.nuscenes import NUSCENES_CAMERAS, lidar_to_camera
 from ..label_sets import NUSCENES16_CLASSES
@@ -76,6 +77,7 @@ def sensor_poses(nusc, sample_data):
 def camera_entry(nusc, sample_data, lidar2ego, ego2global_lidar):
     """The ``images[camera]`` entry of one camera sample_data (see the module docstring)."""
     calibration = nusc.get('calibrated_sensor', sample_data['calibrated_sensor_token'])
+    check_camera_intrinsic(sample_data, calibration)
     cam2ego, ego2global = sensor_poses(nusc, sample_data)
     return dict(img_path=os.path.basename(sample_data['filename']),
                 cam2img=np.asarray(calibration['camera_intrinsic'], dtype=np.float64).tolist(),
@@ -83,6 +85,22 @@ def camera_entry(nusc, sample_data, lidar2ego, ego2global_lidar):
                 lidar2cam=lidar_to_camera(lidar2ego, ego2global_lidar, ego2global, cam2ego).tolist(),
                 width=sample_data['width'], height=sample_data['height'],
                 timestamp=sample_data['timestamp'] / 1e6, sample_data_token=sample_data['token'])
+
+
+def check_camera_intrinsic(sample_data, calibration):
+    """Raise ValueError naming the image, the calibrated_sensor record, cx/cy and the image size when the
+    camera_intrinsic of ``calibration`` puts the principal point outside the middle half of the sample_data's
+    width x height (:func:`hicl.dataset_io.principal_point_off_centre`): the tables disagree, and every point
+    would be projected to the wrong pixel."""
+    size = [sample_data['width'], sample_data['height']]
+    if principal_point_off_centre(calibration['camera_intrinsic'], size):
+        cx, cy = principal_point(calibration['camera_intrinsic'])
+        raise ValueError(
+            f'{sample_data["filename"]}: camera_intrinsic of calibrated_sensor {calibration["token"]} puts the '
+            f'principal point at cx {cx:g}, cy {cy:g} pixels, outside the middle half of the image, which '
+            f'sample_data.json says is {size[0]}x{size[1]} pixels: the tables were edited for resized images '
+            'without the other. Fix: restore the official tables (and images), or scale camera_intrinsic to the '
+            'width and height')
 
 
 def sweep_entries(nusc, lidar_data, lidar2ego, ego2global, max_sweeps):

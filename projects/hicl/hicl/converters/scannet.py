@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from ..dataset_io import (DEFAULT_DEPTH_SCALE, ScanNetFormatError, ScanNetMissingFileError, check_image_size,
-                          info_file_name)
+                          info_file_name, principal_point, principal_point_off_centre)
 from ..fileio import atomic_write
 from ..label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
 from ..parallel import progress_map
@@ -82,15 +82,33 @@ def write_mask(path, labels):
     atomic_write(path, np.ascontiguousarray(labels, dtype=np.int64).tofile)
 
 
-def camera_info(frames_dir, first_frame_id):
-    """Intrinsics (4x4 lists) and image sizes ([W, H], from the first frame's headers) of a scene."""
+def camera_info(scene_id, frames_dir, first_frame_id):
+    """Intrinsics (4x4 lists) and image sizes ([W, H], from the first frame's headers) of a scene, each
+    intrinsics checked against its images' size (``check_principal_point``)."""
     intrinsics = intrinsic_paths(frames_dir)
     first = frame_paths(frames_dir, first_frame_id)
-    return dict(intrinsic_color=read_intrinsic(intrinsics['color']).tolist(),
-                intrinsic_depth=read_intrinsic(intrinsics['depth']).tolist(),
-                color_size=read_image_size(first['color'], 'colour image'),
-                depth_size=read_image_size(first['depth'], 'depth image'),
-                depth_scale=DEFAULT_DEPTH_SCALE)
+    camera = dict(depth_scale=DEFAULT_DEPTH_SCALE)
+    for kind, what in (('color', 'colour image'), ('depth', 'depth image')):
+        camera[f'intrinsic_{kind}'] = read_intrinsic(intrinsics[kind]).tolist()
+        camera[f'{kind}_size'] = read_image_size(first[kind], what)
+        check_principal_point(scene_id, intrinsics[kind], camera[f'intrinsic_{kind}'], first[kind],
+                              camera[f'{kind}_size'], what)
+    return camera
+
+
+def check_principal_point(scene_id, intrinsic_path, intrinsic, image_path, size, what):
+    """Raise ScanNetFormatError naming the scene, the intrinsics file, cx/cy, the image and its [W, H] ``size``
+    when the intrinsics' principal point lies outside the middle half of the image
+    (:func:`hicl.dataset_io.principal_point_off_centre`): the frames were resized after the intrinsics were
+    written, and every point would be projected to the wrong pixel."""
+    if principal_point_off_centre(intrinsic, size):
+        (cx, cy), (width, height) = principal_point(intrinsic), size
+        raise ScanNetFormatError(
+            f'{intrinsic_path}: the principal point (cx {cx:g}, cy {cy:g} pixels) lies outside the middle half of '
+            f'scene {scene_id}\'s {what}s, which are {width}x{height} pixels ({image_path}); real cameras have it '
+            f'near the centre ({width / 2:g}, {height / 2:g}), so the {what}s were resized after these intrinsics '
+            f'were written. Fix: re-export the {what}s at their original size, or scale '
+            f'{os.path.basename(intrinsic_path)} to {width}x{height}')
 
 
 # The images of a frame entry, the camera size each must have and what they are. The 2D label images must
@@ -167,7 +185,7 @@ def convert_scene(scene_id, scene_scan_dir, frames_dir, out, frame_step=1, max_f
     if not frame_ids:
         raise ScanNetFormatError(f'{os.path.join(frames_dir, "color")}: scene {scene_id} has no frames; '
                                  'export them with ScanNet\'s SensReader')
-    camera = camera_info(frames_dir, frame_ids[0])
+    camera = camera_info(scene_id, frames_dir, frame_ids[0])
     label_dirs = find_label_dirs(frames_dir, scene_scan_dir)
     frames = [frame_entry(frames_dir, frame_id, pose, label_dirs, out)
               for frame_id, pose in select_frames(frames_dir, frame_ids, frame_step, max_frames)]
