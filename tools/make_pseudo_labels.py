@@ -7,7 +7,9 @@ scannetv2-labels.combined.tsv when the 2D label images hold ScanNet category ids
 config, labels every
 frame (ScanNet layout) or camera image (nuScenes) of the datasets of ``<split>_dataloader`` (a config without
 them: of <data_root>/hicl_infos_<split>.pkl) and prints the 2D mIoU against the true 2D labels where the frames
-have them. Resumes: frames already in the cache are kept.
+have them. Resumes: frames already in the cache are kept, except those whose input files (colour, 2D label and
+instance images) changed in size or modification time since they were labelled, or that have no record of them
+(a cache made by an older version): those are labelled again, and the report counts them.
 """
 import argparse
 

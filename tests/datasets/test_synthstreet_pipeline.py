@@ -103,6 +103,23 @@ def test_pairs_through_the_converted_chain_carry_the_lidarseg_class(street):
     assert set(np.unique(results['pair_view_idx'])) == set(range(6))
 
 
+def test_training_refuses_labels_of_a_camera_image_rewritten_since(street, tmp_path):
+    """The cache records the files each camera image was labelled from, as it does for ScanNet-layout frames."""
+    from hicl.pseudo_labels import StaleCacheError
+    root = tmp_path / 'street'
+    shutil.copytree(street, root)  # keeps the modification times: the copy's cache is current
+    with open(root / 'hicl_nuscenes_infos_train.pkl', 'rb') as file:
+        info = pickle.load(file)['data_list'][3]
+    path = root / info['images']['CAM_BACK']['instance_path']
+    path.write_bytes(path.read_bytes())  # the same bytes written again: another modification time
+    with pytest.raises(StaleCacheError) as error:
+        Runner.from_cfg(street_config(root, 'baseline_synthstreet.py', tmp_path / 'work')).train()
+    stem = info['lidar_points']['lidar_path'][:-len('.pcd.bin')]
+    assert f'1 frame whose input files changed (size or modification time) since they were labelled: {stem} frame ' \
+           'CAM_BACK\n' in str(error.value)
+    assert str(root / PSEUDO_LABELS) in str(error.value)
+
+
 def test_sweeps_join_the_keyframe_in_its_lidar_frame(street):
     load = dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=[0, 1, 2, 3])
     dataset = build_train_dataset(street, [load, dict(type='LoadLiDARSweeps', num_sweeps=9)])

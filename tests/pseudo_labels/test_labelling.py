@@ -1,6 +1,7 @@
 """Labelling a dataset into the cache: inputs read from the info file, resumable, evaluated, clear errors."""
 import os
 import pickle
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -12,8 +13,8 @@ from PIL import Image
 from hicl.label_sets import IMAGE_IGNORE, SCANNET20_CLASSES, SCANNET20_NYU40_IDS, image_label_lut
 from hicl.metrics import confusion_matrix, mean_iou
 from hicl.pseudo_labels.cache import PseudoLabelCache, StaleCacheError
-from hicl.pseudo_labels.labelling import (format_report, label_dataset, load_scene_infos, manifest_for,
-                                          read_frame_input, resize_nearest)
+from hicl.pseudo_labels.labelling import (check_cache_frames, format_report, label_dataset, load_scene_infos,
+                                          manifest_for, read_frame_input, resize_nearest)
 from hicl.pseudo_labels.simulated import SimulatedVLMLabeller
 
 COLOR_SIZE = (64, 48)  # W, H of the raw label images
@@ -129,6 +130,57 @@ def test_label_dataset_resumes_without_relabelling(tmp_path):
     again = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
     assert (first['written'], again['written'], again['frames']) == (3, 3, 6)
     assert os.stat(cached_path).st_mtime_ns == mtime
+
+
+def test_resuming_labels_again_exactly_the_frames_whose_inputs_changed(tmp_path):
+    infos = write_dataset(tmp_path)
+    labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
+    label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)  # just labelled: current
+    cache = PseudoLabelCache(tmp_path / 'pseudo')
+    kept = cache.frame_path('scene0000_00', '0')
+    os.utime(kept, ns=(10**18, 10**18))
+    for folder, image in zip(('label-filt', 'instance-filt'), raw_frame(0)):  # frame 2 of scene0001_00 regenerated
+        path = tmp_path / 'scans' / 'scene0001_00' / folder / '2.png'
+        labelled_at = os.stat(path).st_mtime_ns
+        Image.fromarray(image).save(path)
+        os.utime(path, ns=(labelled_at + 10**9, labelled_at + 10**9))  # one second later, whatever the clock's step
+    with pytest.raises(StaleCacheError, match=re.escape(
+            f'pseudo-label cache {tmp_path / "pseudo"} does not hold labels of the current frames for 1 of the 6 '
+            'frames the data reads:\n  1 frame whose input files changed (size or modification time) since they '
+            'were labelled: scene0001_00 frame 2\nFix: run tools/make_pseudo_labels.py CONFIG --overwrite')):
+        check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
+    result = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    assert (result['written'], result['relabelled']) == (1, 1)
+    assert '6 frames, 1 labelled now (1 of them again: their input files changed' in format_report(
+        result, SCANNET20_CLASSES)
+    lut = image_label_lut((1, 2, 3, 4, 5))
+    truth, truth_instances = (read_frame_input(name, tmp_path / infos[1]['frames'][2][key], LABEL_SIZE, lut)
+                              for name, key in (('true_labels', 'label_path'), ('instances', 'instance_path')))
+    assert np.array_equal(cache.read('scene0001_00', '2'),
+                          labeller.label('scene0001_00', '2', truth, truth_instances))
+    assert os.stat(kept).st_mtime_ns == 10**18  # the other frames are kept
+    check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
+
+
+def test_a_cache_without_records_of_its_inputs_names_the_first_frames_and_how_many_more(tmp_path):
+    infos = write_dataset(tmp_path, num_frames=4)
+    label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0), tmp_path / 'pseudo',
+                  LABEL_SIZE, progress=False)
+    for scene_id in ('scene0000_00', 'scene0001_00'):  # as a cache made before the records existed
+        os.remove(PseudoLabelCache(tmp_path / 'pseudo').inputs_path(scene_id))
+    os.remove(PseudoLabelCache(tmp_path / 'pseudo').frame_path('scene0001_00', '3'))
+    with pytest.raises(StaleCacheError) as error:
+        check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
+    assert str(error.value).split('\n')[1:3] == [
+        '  7 frames with labels but no record of the files they were labelled from (a cache made by an older '
+        'version): scene0000_00 frame 0, scene0000_00 frame 1, scene0000_00 frame 2, scene0000_00 frame 3, '
+        'scene0001_00 frame 0 and 2 more',
+        '  1 frame not in the cache: scene0001_00 frame 3']
+    result = label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0),
+                           tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    assert (result['written'], result['relabelled']) == (8, 7)
+    check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
 
 
 def test_other_labeller_settings_are_refused_unless_overwriting(tmp_path):

@@ -72,6 +72,17 @@ def check_image_size(path, actual, expected, what):
             'scene again if its frames were all re-exported at a new size')
 
 
+def file_stamp(path):
+    """[size in bytes, mtime in ns] of the file (or folder) at ``path``, or None when there is none: os.stat only,
+    so cheap, and any rewrite of the file changes it. What the converter records of its inputs and the
+    pseudo-label cache of the files each frame was labelled from."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 def principal_point_off_centre(intrinsic, size):
     """Whether the principal point (cx, cy) of ``intrinsic`` (3x3 or 4x4 pinhole matrix, pixels) lies outside the
     middle half of an image of ``size`` = [W, H] pixels: |cx - W/2| > W/4 or |cy - H/2| > H/4. Real cameras have

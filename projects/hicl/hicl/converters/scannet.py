@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from ..dataset_io import (DEFAULT_DEPTH_SCALE, ScanNetFormatError, ScanNetMissingFileError, check_image_size,
-                          info_file_name, principal_point, principal_point_off_centre)
+                          file_stamp, info_file_name, principal_point, principal_point_off_centre)
 from ..fileio import atomic_write
 from ..label_sets import SCANNET_LABEL_MAP_FILE, get_label_set
 from ..parallel import progress_map
@@ -248,14 +248,7 @@ def input_fingerprint(scene_id, scene_scan_dir, frames_dir):
     paths += list(intrinsic_paths(frames_dir).values())
     paths += [os.path.join(frames_dir, name) for name in ('color', 'depth', 'pose')]
     paths += [directory for directory in find_label_dirs(frames_dir, scene_scan_dir).values() if directory]
-    fingerprint = {}
-    for path in paths:
-        try:
-            stat = os.stat(path)
-            fingerprint[os.path.abspath(path)] = [stat.st_size, stat.st_mtime_ns]
-        except FileNotFoundError:
-            fingerprint[os.path.abspath(path)] = None
-    return fingerprint
+    return {os.path.abspath(path): file_stamp(path) for path in paths}
 
 
 def process_scene(job, out, frame_step, max_frames, overwrite, sets=None):

@@ -21,9 +21,10 @@ def dataset_scenes(dataset_cfg):
     ``label_dataset(scenes, '', ...)`` labels ScanNet-layout frames and nuScenes cameras alike.
     """
     init_default_scope('mmdet3d')
-    dataset = DATASETS.build(dict(dataset_cfg, pipeline=[]))
-    scenes = []
-    for index in range(len(dataset)):
-        info = dataset.get_data_info(index)
-        scenes.append(dict(scene_id=info['scene_id'], frames=info['frames']))
-    return scenes
+    return built_dataset_scenes(DATASETS.build(dict(dataset_cfg, pipeline=[])))
+
+
+def built_dataset_scenes(dataset):
+    """[dict(scene_id, frames)] of every sample of a built dataset (see ``dataset_scenes``)."""
+    infos = (dataset.get_data_info(index) for index in range(len(dataset)))
+    return [dict(scene_id=info['scene_id'], frames=info['frames']) for info in infos]

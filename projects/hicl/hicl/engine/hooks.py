@@ -64,14 +64,17 @@ def cache_roots_read(dataset):
 class PseudoLabelCacheCheckHook(Hook):
     """Before training, check that every pseudo-label cache the training data reads was made with the config's
     ``pseudo_labels`` (labeller and label_size), by the rule of tools/make_pseudo_labels.py
-    (:meth:`PseudoLabelCache.verify`): a stale cache (other labeller settings, another label size, a deleted
-    manifest) stops the run with StaleCacheError instead of training on the wrong labels."""
+    (:meth:`PseudoLabelCache.verify`), and holds labels of every frame of the training data made from the files
+    the frame has now (``hicl.pseudo_labels.labelling.check_cache_frames``): a stale cache (other labeller
+    settings, another label size, a deleted manifest, frames re-exported or regenerated since they were labelled,
+    frames never labelled) stops the run with StaleCacheError instead of training on the wrong labels."""
 
     priority = 'VERY_HIGH'
 
     def before_train(self, runner):
+        from ..datasets.labelling_scenes import built_dataset_scenes
         from ..pseudo_labels.cache import PseudoLabelCache
-        from ..pseudo_labels.labelling import manifest_for
+        from ..pseudo_labels.labelling import check_cache_frames, manifest_for
         from ..registry import PSEUDO_LABELLERS
         roots = cache_roots_read(runner.train_dataloader.dataset)
         if not roots:
@@ -82,9 +85,13 @@ class PseudoLabelCacheCheckHook(Hook):
                            'pseudo_labels = dict(labeller=..., label_size=...) to check it against: add the '
                            'settings tools/make_pseudo_labels.py made it with')
         expected = manifest_for(PSEUDO_LABELLERS.build(settings['labeller']), settings['label_size'])
+        leaves = _leaf_datasets(runner.train_dataloader.dataset)
         for root in roots:
             PseudoLabelCache(root).verify(expected)
-        runner.logger.info(f'pseudo-label cache {", ".join(roots)} matches the config\'s pseudo_labels')
+            check_cache_frames(root, [scene for leaf in leaves if leaf.data_prefix.get('pseudo_labels') == root
+                                      for scene in built_dataset_scenes(leaf)])
+        runner.logger.info(f'pseudo-label cache {", ".join(roots)} matches the config\'s pseudo_labels and the '
+                           'training frames')
 
 
 @HOOKS.register_module()

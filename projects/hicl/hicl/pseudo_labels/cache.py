@@ -1,9 +1,12 @@
-"""The pseudo-label cache: one lossless label image per frame plus a manifest saying what produced them.
+"""The pseudo-label cache: one lossless label image per frame plus a manifest saying what produced them and a
+record per scene of the input files each frame was labelled from.
 
 Layout::
 
     <root>/manifest.json                 what wrote the labels (see ``make_manifest``)
     <root>/<scene_id>/<frame_id>.png     (H, W) uint8 PNG, class ids 0..C-1, 255 = no label
+    <root>/<scene_id>/frame_inputs.json  {frame_id: {input name: [size in bytes, mtime in ns]}} of the labeller
+                                         inputs each frame was labelled from (``hicl.dataset_io.file_stamp``)
 
 Every labeller (simulated or MaskCLIP) writes the same format, so training code never knows which one ran.
 """
@@ -15,14 +18,18 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+from ..fileio import atomic_write
+
 FORMAT_VERSION = 1
 MANIFEST_NAME = 'manifest.json'
+INPUTS_NAME = 'frame_inputs.json'
 MAKE_HINT = 'run tools/make_pseudo_labels.py CONFIG'
 _ABSENT = object()
 
 
 class StaleCacheError(RuntimeError):
-    """The cache on disk was made with other settings than the ones asked for."""
+    """The cache on disk was made with other settings than the ones asked for, or from other input files than
+    the frames have now."""
 
 
 class PseudoLabelFileError(FileNotFoundError):
@@ -127,6 +134,30 @@ class PseudoLabelCache:
             raise StaleCacheError(
                 f'pseudo-label cache {self.root} was made with other settings than the config\'s pseudo_labels:\n  '
                 + '\n  '.join(differences) + f'\nFix: {MAKE_HINT} --overwrite (or delete {self.root}).')
+
+    def inputs_path(self, scene_id):
+        """Path of the scene's record of the inputs its frames were labelled from."""
+        return os.path.join(self.root, str(scene_id), INPUTS_NAME)
+
+    def read_inputs(self, scene_id):
+        """{frame_id: {input name: [size in bytes, mtime in ns] or None}} of the scene's labelled frames, {} when
+        none is recorded; PseudoLabelFileError naming the file when it is corrupt."""
+        path = self.inputs_path(scene_id)
+        if not os.path.isfile(path):
+            return {}
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except ValueError as err:
+            raise PseudoLabelFileError(f'{path} is corrupt ({err}): delete it and {MAKE_HINT} (it re-labels the '
+                                       'scene\'s frames)') from err
+
+    def record_inputs(self, scene_id, stamps):
+        """Add {frame_id: {input name: [size, mtime_ns]}} to the scene's record of inputs (rewritten atomically;
+        frames recorded before keep their entries unless ``stamps`` names them)."""
+        record = dict(self.read_inputs(scene_id), **{str(frame_id): stamp for frame_id, stamp in stamps.items()})
+        payload = json.dumps(record, sort_keys=True).encode()
+        atomic_write(self.inputs_path(scene_id), lambda f: f.write(payload))
 
     def has(self, scene_id, frame_id):
         """Whether the label image of a frame exists."""

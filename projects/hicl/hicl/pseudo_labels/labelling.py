@@ -9,11 +9,11 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..dataset_io import info_file_name
+from ..dataset_io import file_stamp, info_file_name
 from ..label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map_with_lut
 from ..metrics import confusion_matrix, iou_per_class, mean_iou
 from ..safe_pickle import load_info_file
-from .cache import PseudoLabelCache, make_manifest
+from .cache import MAKE_HINT, PseudoLabelCache, StaleCacheError, make_manifest
 from .labeller import PseudoLabeller
 
 DEFAULT_LABEL_SIZE = (320, 240)  # (w, h): the 640x480 colour frame halved
@@ -23,6 +23,12 @@ FRAME_INPUTS = dict(
     instances=('instance_path', "ScanNet's instance-filt 2D instance masks (uint16 PNG)"),
     color=('color_path', 'the colour frame (RGB image, read at its own size)'),
 )
+# Why the cached labels of a frame cannot be used (``frame_staleness``), in the words of StaleCacheError.
+STALE_REASONS = dict(
+    changed='whose input files changed (size or modification time) since they were labelled',
+    unrecorded='with labels but no record of the files they were labelled from (a cache made by an older version)',
+    missing='not in the cache')
+STALE_EXAMPLES = 5  # frames named per reason in the error
 
 
 def load_scene_infos(data_root, splits):
@@ -109,56 +115,149 @@ def manifest_for(labeller, label_size):
     return make_manifest(labeller.config, labeller.class_names, label_size, labeller.anchor_sha256)
 
 
+def input_stamps(frame, names, data_root):
+    """{input name: [size in bytes, mtime in ns]} (``hicl.dataset_io.file_stamp``) of the files of the labeller
+    inputs ``names`` (keys of FRAME_INPUTS) of a frame info; None for an input whose file is missing or whose path
+    the frame info lacks. Paths are joined with ``data_root``."""
+    stamps = {}
+    for name in names:
+        path = frame.get(FRAME_INPUTS[name][0])
+        stamps[name] = None if path is None else file_stamp(os.path.join(data_root, path))
+    return stamps
+
+
+def frame_staleness(cache, recorded, scene_id, frame, data_root):
+    """Why the cached labels of a frame info cannot be used, a key of STALE_REASONS, or None when they can:
+    'missing' (no label image), 'unrecorded' (``recorded``, the scene's ``cache.read_inputs()``, has no entry for
+    the frame) or 'changed' (a file it was labelled from now has another size or modification time)."""
+    frame_id = str(frame['frame_id'])
+    if not cache.has(scene_id, frame_id):
+        return 'missing'
+    if frame_id not in recorded:
+        return 'unrecorded'
+    if input_stamps(frame, recorded[frame_id], data_root) != recorded[frame_id]:
+        return 'changed'
+    return None
+
+
+def frame_states(cache, scenes, data_root):
+    """(scene_id, frame info, ``frame_staleness``) of every frame of ``scenes`` (dicts with scene_id and
+    frames), scene by scene; each scene's record of inputs is read once."""
+    for scene in scenes:
+        recorded = cache.read_inputs(scene['scene_id'])
+        for frame in scene['frames']:
+            yield scene['scene_id'], frame, frame_staleness(cache, recorded, scene['scene_id'], frame, data_root)
+
+
+def check_cache_frames(cache_root, scenes, data_root=''):
+    """Raise StaleCacheError unless every frame of ``scenes`` (dicts with scene_id and frames) has cached labels
+    made from the input files it has now (see ``frame_staleness``): the check of training at start-up
+    (tools/make_pseudo_labels.py labels such frames again). The message names the cache, the first frames of
+    each kind and how many more, and the fix."""
+    cache = PseudoLabelCache(cache_root)
+    stale, total = {}, 0
+    for scene_id, frame, reason in frame_states(cache, scenes, data_root):
+        total += 1
+        if reason is not None:
+            stale.setdefault(reason, []).append(f'{scene_id} frame {frame["frame_id"]}')
+    if not stale:
+        return
+    lines = []
+    for reason in (reason for reason in STALE_REASONS if reason in stale):
+        names = stale[reason]
+        more = f' and {len(names) - STALE_EXAMPLES} more' if len(names) > STALE_EXAMPLES else ''
+        lines.append(f'{len(names)} {"frame" if len(names) == 1 else "frames"} {STALE_REASONS[reason]}: '
+                     f'{", ".join(names[:STALE_EXAMPLES])}{more}')
+    raise StaleCacheError(
+        f'pseudo-label cache {cache.root} does not hold labels of the current frames for '
+        f'{sum(map(len, stale.values()))} of the {total} frames the data reads:\n  ' + '\n  '.join(lines)
+        + f'\nFix: {MAKE_HINT} --overwrite (or without --overwrite: it labels exactly these frames again).')
+
+
 def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LABEL_SIZE, overwrite=False,
                   progress=True, raw_ids=SCANNET20_NYU40_IDS, label_map_file=None):
-    """Write the pseudo-label image of every frame of ``infos`` (scene info dicts) to the cache at cache_root.
+    """Write the pseudo-label image of every frame of ``infos`` (scene info dicts) to the cache at cache_root,
+    and record the input files each frame was labelled from (``PseudoLabelCache.record_inputs``).
 
     label_size: (w, h) of the label images; raw_ids, label_map_file: how the true 2D label images' ids map to
     classes (:func:`hicl.label_sets.image_label_lut`: raw_ids the NYU40 ids of classes 0..C-1; label_map_file
     ScanNet's scannetv2-labels.combined.tsv when the images hold ScanNet category ids, as real label-filt images
-    do). Resumable: frames already cached are kept (and evaluated). Returns dict(frames, written,
-    evaluated, miou, iou) with the 2D mIoU and (C,) per-class IoU of the cached labels against the true labels
-    of the frames that have them (miou None when no frame has).
+    do). Resumable: frames already cached are kept (and evaluated), except those ``frame_staleness`` finds
+    changed or unrecorded, which are labelled again. Returns dict(frames, written, relabelled, evaluated, miou,
+    iou): ``relabelled`` of the ``written`` frames had labels before; the 2D mIoU and (C,) per-class IoU of the
+    cached labels against the true labels of the frames that have them (miou None when no frame has).
     """
     label_lut = image_label_lut(raw_ids, label_map_file)
     cache = PseudoLabelCache(cache_root)
     cache.open_for_writing(manifest_for(labeller, label_size), overwrite)
-    num_classes = len(labeller.class_names)
-    confusion = np.zeros((num_classes, num_classes + 1), dtype=np.int64)
-    frames = [(scene['scene_id'], frame) for scene in infos for frame in scene['frames']]
+    states = list(frame_states(cache, infos, data_root))
+    frames = [(scene_id, frame) for scene_id, frame, _ in states]
+    todo = {(scene_id, frame['frame_id']) for scene_id, frame, reason in states if reason is not None}
     batch_size = labeller.batch_size
-    written = evaluated = 0
-    with tqdm(total=len(frames), desc='pseudo-labels', unit='frame', disable=not progress) as bar:
-        for start in range(0, len(frames), batch_size):
-            batch = frames[start:start + batch_size]
-            new_labels = label_uncached(labeller, cache, batch, data_root, label_size, label_lut)
-            written += len(new_labels)
-            for scene_id, frame in batch:
-                labels, inputs = new_labels.get((scene_id, frame['frame_id']), (None, {}))
-                if labels is None:
-                    labels = cache.read(scene_id, frame['frame_id'])
-                truth = frame_truth(frame, inputs, data_root, label_size, label_lut)
-                if truth is not None:
-                    confusion += confusion_matrix(truth, labels, num_classes, IMAGE_IGNORE)
-                    evaluated += 1
-            bar.update(len(batch))
-    return dict(frames=len(frames), written=written, evaluated=evaluated,
-                miou=mean_iou(confusion) if evaluated else None, iou=iou_per_class(confusion))
+    last_batch = {scene_id: index // batch_size for index, (scene_id, _) in enumerate(frames)}
+    evaluation = Evaluation(len(labeller.class_names))
+    written, unrecorded = 0, {}  # unrecorded: {scene_id: {frame_id: input stamps}} of frames labelled now
+    try:
+        with tqdm(total=len(frames), desc='pseudo-labels', unit='frame', disable=not progress) as bar:
+            for batch_index, start in enumerate(range(0, len(frames), batch_size)):
+                batch = frames[start:start + batch_size]
+                new_labels = label_uncached(labeller, cache, batch, todo, data_root, label_size, label_lut)
+                written += len(new_labels)
+                for (scene_id, frame_id), (_, _, stamps) in new_labels.items():
+                    unrecorded.setdefault(scene_id, {})[frame_id] = stamps
+                for scene_id in [scene_id for scene_id in unrecorded if last_batch[scene_id] <= batch_index]:
+                    cache.record_inputs(scene_id, unrecorded.pop(scene_id))  # the scene is done
+                for scene_id, frame in batch:
+                    labels, inputs, _ = new_labels.get((scene_id, frame['frame_id']), (None, {}, None))
+                    if labels is None:
+                        labels = cache.read(scene_id, frame['frame_id'])
+                    evaluation.add(frame_truth(frame, inputs, data_root, label_size, label_lut), labels)
+                bar.update(len(batch))
+    finally:  # an interrupted run keeps what it labelled
+        for scene_id, stamps in unrecorded.items():
+            cache.record_inputs(scene_id, stamps)
+    relabelled = sum(reason in ('changed', 'unrecorded') for _, _, reason in states)
+    return dict(frames=len(frames), written=written, relabelled=relabelled, **evaluation.result())
 
 
-def label_uncached(labeller, cache, frames, data_root, label_size, label_lut):
-    """Label and cache those of the (scene_id, frame info) pairs not cached yet.
+class Evaluation:
+    """The 2D confusion of cached labels against the true labels of the frames that have them."""
 
-    Returns {(scene_id, frame_id): ((h, w) uint8 labels, inputs dict)} for the frames labelled now.
+    def __init__(self, num_classes):
+        self.num_classes = num_classes
+        self.confusion = np.zeros((num_classes, num_classes + 1), dtype=np.int64)
+        self.evaluated = 0
+
+    def add(self, truth, labels):
+        """Count one frame: (h, w) uint8 true train ids (None: the frame has none, skipped) and its labels."""
+        if truth is not None:
+            self.confusion += confusion_matrix(truth, labels, self.num_classes, IMAGE_IGNORE)
+            self.evaluated += 1
+
+    def result(self):
+        """dict(evaluated, miou (None when no frame was evaluated), iou (C,))."""
+        return dict(evaluated=self.evaluated, miou=mean_iou(self.confusion) if self.evaluated else None,
+                    iou=iou_per_class(self.confusion))
+
+
+def label_uncached(labeller, cache, frames, todo, data_root, label_size, label_lut):
+    """Label and cache those of the (scene_id, frame info) pairs whose (scene_id, frame_id) is in the set
+    ``todo`` (removed from it once cached).
+
+    Returns {(scene_id, frame_id): ((h, w) uint8 labels, inputs dict, input stamps)} for the frames labelled now;
+    the stamps (``input_stamps``) are taken before the inputs are read, so a file rewritten meanwhile counts as
+    changed later.
     """
-    todo = [(scene_id, frame) for scene_id, frame in frames if not cache.has(scene_id, frame['frame_id'])]
-    if not todo:
+    batch = [(scene_id, frame) for scene_id, frame in frames if (scene_id, frame['frame_id']) in todo]
+    if not batch:
         return {}
-    inputs, labels = label_frames(labeller, todo, data_root, label_size, label_lut)
-    for (scene_id, frame), frame_labels in zip(todo, labels):
+    stamps = [input_stamps(frame, labeller.required_inputs, data_root) for _, frame in batch]
+    inputs, labels = label_frames(labeller, batch, data_root, label_size, label_lut)
+    for (scene_id, frame), frame_labels in zip(batch, labels):
         cache.write(scene_id, frame['frame_id'], frame_labels)
-    return {(scene_id, frame['frame_id']): (frame_labels, frame_inputs)
-            for (scene_id, frame), frame_labels, frame_inputs in zip(todo, labels, inputs)}
+        todo.discard((scene_id, frame['frame_id']))
+    return {(scene_id, frame['frame_id']): (frame_labels, frame_inputs, frame_stamps)
+            for (scene_id, frame), frame_labels, frame_inputs, frame_stamps in zip(batch, labels, inputs, stamps)}
 
 
 def frame_truth(frame, inputs, data_root, label_size, label_lut):
@@ -173,7 +272,9 @@ def frame_truth(frame, inputs, data_root, label_size, label_lut):
 
 def format_report(result, class_names):
     """Human-readable summary of a ``label_dataset`` result: counts, 2D mIoU and per-class IoU in %."""
-    lines = [f'{result["frames"]} frames, {result["written"]} labelled now, '
+    again = (f' ({result["relabelled"]} of them again: their input files changed since they were labelled, or were '
+             'not recorded)' if result['relabelled'] else '')
+    lines = [f'{result["frames"]} frames, {result["written"]} labelled now{again}, '
              f'{result["frames"] - result["written"]} already cached']
     if result['miou'] is None:
         return lines[0] + '; no true 2D labels to evaluate against'
