@@ -8,7 +8,9 @@ pseudo_label_dir = 'pseudo_labels/maskclip'
 num_classes = 16
 min_depth = 1.0  # metres, camera z below which a point is not paired
 
-load_points = dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=[0, 1, 2, 3])
+# LoadPointsChecked / LoadAnnotations3DChecked: mmdet3d's loaders, refusing (naming the file and the fix) a points
+# file that is not whole points, empty or holds NaN/Inf, and a mask without one value per point.
+load_points = dict(type='LoadPointsChecked', coord_type='LIDAR', load_dim=5, use_dim=[0, 1, 2, 3])
 normalize_intensity = dict(type='NormalizeIntensity', max_value=255.0)
 augment = [
     dict(type='GlobalRotScaleTrans', rot_range=[-3.14159, 3.14159], scale_ratio_range=[0.95, 1.05],
@@ -28,8 +30,8 @@ refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + pair_with_c
 load_sweeps = dict(type='LoadLiDARSweeps', num_sweeps=9, load_dim=5, use_dim=[0, 1, 2, 3])
 test_pipeline = [
     load_points,
-    dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False, with_seg_3d=True,
-         seg_3d_dtype='np.uint8'),
+    dict(type='LoadAnnotations3DChecked', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False,
+         with_seg_3d=True, seg_3d_dtype='np.uint8'),
     dict(type='PointSegClassMapping'),  # lidarseg general ids 0..31 -> 16 classes, 16 = ignored
     normalize_intensity,
     dict(type='Pack3DDetInputs', keys=['points']),

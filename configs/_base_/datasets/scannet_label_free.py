@@ -7,7 +7,9 @@ num_frames = 8  # frames sampled per scene per iteration (CLIP2Scene)
 depth_tolerance = 0.05  # metres, |depth - z| for a point to count as seen by a pixel
 num_classes = 20
 
-load_points = dict(type='LoadPointsFromFile', coord_type='DEPTH', shift_height=False, use_color=True, load_dim=6,
+# LoadPointsChecked / LoadAnnotations3DChecked: mmdet3d's loaders, refusing (naming the file and the fix) a points
+# file that is not whole points, empty or holds NaN/Inf, and a mask without one value per point.
+load_points = dict(type='LoadPointsChecked', coord_type='DEPTH', shift_height=False, use_color=True, load_dim=6,
                    use_dim=[0, 1, 2, 3, 4, 5])
 normalize_color = dict(type='NormalizePointsColor', color_mean=[127.5, 127.5, 127.5])  # (rgb - 127.5) / 255
 pair_with_frames = [
@@ -27,8 +29,8 @@ refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + pair_with_f
     dict(type='SetVotingRefiner', num_classes=num_classes), normalize_color] + augment
 test_pipeline = [
     load_points,
-    dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False, with_seg_3d=True,
-         seg_3d_dtype='np.int64'),
+    dict(type='LoadAnnotations3DChecked', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False,
+         with_seg_3d=True, seg_3d_dtype='np.int64'),
     dict(type='PointSegClassMapping'),
     normalize_color,
     dict(type='Pack3DDetInputs', keys=['points']),

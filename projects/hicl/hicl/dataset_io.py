@@ -97,20 +97,41 @@ def principal_point(intrinsic):
     return float(intrinsic[0][2]), float(intrinsic[1][2])
 
 
+class PointsFileError(ValueError):
+    """A points file that does not hold usable points; the message names the file and the fix."""
+
+
+def check_point_values(values, path, num_features, what, fix):
+    """(N, num_features) view of the flat float32 ``values`` read from the points file ``path``.
+
+    Raises :class:`PointsFileError` naming ``what`` (e.g. 'points file') and ``path``, followed by ``fix``, unless
+    the values are a whole, non-zero number of points of ``num_features`` values, all of them finite.
+    """
+    if values.size % num_features:
+        raise PointsFileError(f'{what} {path} holds {values.size} float32 values, not a multiple of {num_features} '
+                              f'values per point (a truncated file, or points of another width): {fix}')
+    points = values.reshape(-1, num_features)
+    if not len(points):
+        raise PointsFileError(f'{what} {path} holds no points: {fix}')
+    bad = ~np.isfinite(points).all(axis=1)
+    if bad.any():
+        raise PointsFileError(f'{what} {path} has NaN or Inf values in {int(bad.sum())} of its {len(points)} points '
+                              f'(the first: row {int(bad.argmax())}): {fix}')
+    return points
+
+
 def read_lidar_points(path, num_features=NUM_POINT_FEATURES):
     """(N, num_features) float32 points of a nuScenes ``.pcd.bin`` (x y z intensity ring, LiDAR frame, metres).
 
-    Raises FileNotFoundError / ValueError naming the file when it is missing or its size is not a whole
-    number of points.
+    Raises FileNotFoundError naming the file when it is missing, PointsFileError (``check_point_values``) when it
+    is not a whole, non-zero number of points or holds NaN/Inf values.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'LiDAR file {path} not found: is the nuScenes root complete (samples/ and '
                                 'sweeps/ of the blobs you use)?')
-    points = np.fromfile(path, dtype=np.float32)
-    if points.size % num_features:
-        raise ValueError(f'LiDAR file {path} holds {points.size} floats, not a multiple of {num_features} '
-                         '(x y z intensity ring): the file is truncated or not a nuScenes .pcd.bin')
-    return points.reshape(-1, num_features)
+    return check_point_values(np.fromfile(path, dtype=np.float32), path, num_features, 'LiDAR file',
+                              'the file is truncated or corrupt, or not a nuScenes .pcd.bin (x y z intensity ring): '
+                              're-download it')
 
 
 def lidar_stem(lidar_path):

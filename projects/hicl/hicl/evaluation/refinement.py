@@ -9,7 +9,7 @@ from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_I
 from ..metrics import confusion_matrix, mean_iou
 from ..safe_pickle import load_info_file
 
-PAIRING_STEPS = ('LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
+PAIRING_STEPS = ('LoadPointsChecked', 'LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
 
 
 def majority_per_point(point_idx, labels, num_points, num_classes, ignore_index=IMAGE_IGNORE):

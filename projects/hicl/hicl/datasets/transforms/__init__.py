@@ -3,7 +3,8 @@ from .formatting import PackLabelFreeInputs
 from .frames import LoadSceneFrames
 from .lidar import LoadLiDARSweeps, NormalizeIntensity
 from .pairing import PairPointsWithPixels
+from .points import LoadAnnotations3DChecked, LoadPointsChecked
 from .set_voting import LoadPointSets, SetVotingRefiner
 
-__all__ = ['LoadLiDARSweeps', 'LoadPointSets', 'LoadSceneFrames', 'NormalizeIntensity', 'PackLabelFreeInputs',
-           'PairPointsWithPixels', 'SetVotingRefiner']
+__all__ = ['LoadAnnotations3DChecked', 'LoadLiDARSweeps', 'LoadPointSets', 'LoadPointsChecked', 'LoadSceneFrames',
+           'NormalizeIntensity', 'PackLabelFreeInputs', 'PairPointsWithPixels', 'SetVotingRefiner']

@@ -7,6 +7,7 @@ from mmdet3d.registry import TRANSFORMS
 
 from ...geometry.set_voting import vote_within_sets
 from ...label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
+from .points import check_one_per_point
 
 SETS_HINT = ('run tools/create_data.py (scannet, synthrooms, nuscenes or synthstreet) on this dataset to compute '
              'the sets')
@@ -24,7 +25,8 @@ class LoadPointSets(BaseTransform):
     """Load the geometric consistency sets G_k of the scene: one set id per point.
 
     Reads ``pts_sets_path`` (the dataset joins it with ``data_prefix['pts_sets']``, default '<data_root>/sets')
-    and, when already loaded, ``points`` (to check that there is one set id per point).
+    and, when already loaded, ``points`` (one set id per point, else PointsFileError naming the scene and both
+    files).
     Writes ``point_sets`` (N,) int64, -1 = the point is in no set.
     """
 
@@ -32,9 +34,7 @@ class LoadPointSets(BaseTransform):
         if 'pts_sets_path' not in results:
             raise KeyError(f'scene {results.get("scene_id")} has no pts_sets_path in its data info: {SETS_HINT}')
         point_sets = read_point_sets(results['pts_sets_path'])
-        if 'points' in results and len(point_sets) != len(results['points']):
-            raise ValueError(f'{results["pts_sets_path"]} holds {len(point_sets)} set ids for '
-                             f'{len(results["points"])} points: {SETS_HINT} again')
+        check_one_per_point(results, point_sets, results['pts_sets_path'], 'set ids', f'{SETS_HINT} again')
         results['point_sets'] = point_sets
         return results
 
