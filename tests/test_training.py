@@ -51,12 +51,31 @@ def tiny_hicl_config(root, work_dir, max_epochs):
     return cfg
 
 
-def train_recording(cfg, recorder):
-    """Train the runner of ``cfg`` with ``recorder`` registered; returns the runner."""
+def train_recording(cfg, *hooks):
+    """Train the runner of ``cfg`` with ``hooks`` (e.g. a recorder) registered; returns the runner."""
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(recorder)
+    for hook in hooks:
+        runner.register_hook(hook)
     runner.train()
     return runner
+
+
+class Interrupted(Exception):
+    """What StopAfterEpoch raises."""
+
+
+class StopAfterEpoch(Hook):
+    """Stops training (raises Interrupted) after the checkpoint of epoch ``epochs`` (1-based) is written, as a
+    killed run."""
+
+    priority = 'LOWEST'  # after the checkpoint hook
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def after_train_epoch(self, runner):
+        if runner.epoch + 1 == self.epochs:
+            raise Interrupted(f'stopped after epoch {self.epochs}')
 
 
 class RecordLosses(Hook):
@@ -118,10 +137,11 @@ def test_train_checkpoint_resume_and_test_cli(synthrooms_tiny, tmp_path):
 def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthrooms_tiny, tmp_path):
     work_dir = tmp_path / 'work'
     recorder = RecordLosses()
-    train_recording(tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=2), recorder)
+    with pytest.raises(Interrupted):  # a 3-epoch run killed after its second epoch's checkpoint
+        train_recording(tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=3), recorder, StopAfterEpoch(2))
     assert recorder.loss_names == [['loss_ce'], ['loss_ce', 'loss_inter', 'loss_intra']]  # one iteration per epoch
     # the configs leave the cosine's length to the runner: each optimizer's schedule spans train_cfg.max_epochs
-    assert recorder.scheduler_lengths == {'net': (2, 2), 'necks': (2, 2)}
+    assert recorder.scheduler_lengths == {'net': (3, 3), 'necks': (3, 3)}
     checkpoint = torch.load(work_dir / 'epoch_2.pth', weights_only=False)
     assert set(checkpoint['optimizer']) == {'net', 'necks'} and set(checkpoint['param_schedulers']) == {'net', 'necks'}
     necks_state = checkpoint['optimizer']['necks']['state']
@@ -134,9 +154,8 @@ def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthroom
     train_recording(cfg, recorder)
     assert recorder.loss_names == [['loss_ce', 'loss_inter', 'loss_intra', 'loss_kl']]  # the stage survived
     assert recorder.necks_steps_at_start == {key: 1.0 for key in necks_state}  # the necks' optimizer was restored
-    # both schedules were restored: a 2-epoch cosine stops stepping at its end (its last step is epoch 1, 0-based),
-    # a fresh one would start at 0
-    assert recorder.scheduler_epochs_at_start == {'net': 1, 'necks': 1}
+    # both schedules were restored after their second step (a fresh one would start at 0)
+    assert recorder.scheduler_epochs_at_start == {'net': 2, 'necks': 2}
 
     exported = tmp_path / 'hicl_3d_net.pth'
     export_cfg = tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=3)

@@ -1,4 +1,5 @@
 """The two-optimizer constructor (SGD 3D net, AdamW necks) and the stage hook (paper 3.4)."""
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -20,13 +21,18 @@ class TinyHICL(nn.Module):
     """Stand-in with the parameter names of HICLSegmentor, which names its necks in NECK_NAMES."""
     NECK_NAMES = HICLSegmentor.NECK_NAMES
 
-    def __init__(self, with_necks=True):
+    def __init__(self, with_necks=True, with_feedback=False):
         super().__init__()
         init_default_scope('mmdet3d')
         self.backbone = nn.Linear(3, 4)
         neck = dict(type='IntraSceneCorrelationNeck', transformer=dict(in_dims=4, num_layers=1, num_heads=1))
         self.intra_scene_neck = MODELS.build(neck) if with_necks else None
+        self.feedback_loss = MODELS.build(dict(type='FeedbackKL')) if with_feedback else None
         self.stage = 0
+
+    @property
+    def has_necks(self):
+        return self.intra_scene_neck is not None
 
     def set_stage(self, stage):
         self.stage = stage
@@ -96,3 +102,21 @@ def test_hook_refuses_bad_boundaries_and_models_without_stages():
     runner, _ = runner_at(0, nn.Linear(2, 2))
     with pytest.raises(TypeError, match='needs a model with set_stage'):
         CorrelationStageHook().before_train_epoch(runner)
+
+
+@pytest.mark.parametrize('model_kwargs, max_epochs, unreached', [
+    (dict(), 5, 'the correlation losses from epoch 6 (correlation_epoch=5)'),
+    (dict(with_feedback=True), 8, 'the feedback KL from epoch 11 (feedback_epoch=10)'),
+    (dict(with_feedback=True), 2, 'the correlation losses from epoch 6 (correlation_epoch=5) and the feedback KL'),
+])
+def test_hook_refuses_a_schedule_that_ends_before_a_stage_the_model_trains(model_kwargs, max_epochs, unreached):
+    runner = SimpleNamespace(model=TinyHICL(**model_kwargs), max_epochs=max_epochs)
+    with pytest.raises(ValueError, match=re.escape(f'train_cfg.max_epochs={max_epochs} ends before {unreached}')):
+        CorrelationStageHook(correlation_epoch=5, feedback_epoch=10).before_train(runner)
+
+
+def test_hook_accepts_a_schedule_that_reaches_every_stage_of_the_model():
+    hook = CorrelationStageHook(correlation_epoch=5, feedback_epoch=10)
+    hook.before_train(SimpleNamespace(model=TinyHICL(with_feedback=True), max_epochs=11))
+    hook.before_train(SimpleNamespace(model=TinyHICL(), max_epochs=6))  # no feedback loss: its stage is not needed
+    hook.before_train(SimpleNamespace(model=TinyHICL(with_necks=False), max_epochs=1))  # EXP I/II: no necks

@@ -26,11 +26,31 @@ class CorrelationStageHook(Hook):
                              f'{feedback_epoch}')
         self.correlation_epoch, self.feedback_epoch = correlation_epoch, feedback_epoch
 
-    def before_train_epoch(self, runner):
+    @staticmethod
+    def _model(runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if not hasattr(model, 'set_stage'):
             raise TypeError(f'CorrelationStageHook needs a model with set_stage (HICLSegmentor), got '
                             f'{type(model).__name__}: remove the hook from custom_hooks or change model.type')
+        return model
+
+    def before_train(self, runner):
+        """Refuse a schedule that ends before a stage the model has a loss for: a HICL run that never trains its
+        necks (or never distils) would be a baseline under HICL's name."""
+        model = self._model(runner)
+        unreached = [f'{what} from epoch {epoch + 1} ({key}={epoch})' for what, key, epoch, present in (
+            ('the correlation losses', 'correlation_epoch', self.correlation_epoch, model.has_necks),
+            ('the feedback KL', 'feedback_epoch', self.feedback_epoch, model.feedback_loss is not None))
+            if present and epoch >= runner.max_epochs]
+        if unreached:
+            raise ValueError(
+                f'train_cfg.max_epochs={runner.max_epochs} ends before {" and ".join(unreached)} of '
+                f'CorrelationStageHook: the model would never train them. Train longer, or move the stages into the '
+                f'schedule (--cfg-options custom_hooks.0.correlation_epoch=E1 custom_hooks.0.feedback_epoch=E2, '
+                f'0-based, E1 <= E2 < {runner.max_epochs})')
+
+    def before_train_epoch(self, runner):
+        model = self._model(runner)
         stage = stage_at_epoch(runner.epoch, self.correlation_epoch, self.feedback_epoch)
         changed = stage != model.stage or runner.epoch == 0
         model.set_stage(stage)
