@@ -4,6 +4,7 @@ import builtins
 import collections
 import os
 
+import numpy as np
 import pytest
 import torch
 from mmdet3d.registry import MODELS
@@ -15,7 +16,7 @@ from hicl.engine import NonFiniteError
 from hicl.engine.checkpoints import (CheckpointMismatchError, check_trained_settings, recorded_config_value,
                                      state_dict_mismatches)
 from hicl.engine.export import export_3d_net
-from hicl.inference import load_inference_model
+from hicl.inference import build_split_dataset, load_inference_model
 from hicl.label_sets import SCANNET20_CLASSES
 from tests.test_training import tiny_config
 
@@ -82,12 +83,26 @@ def net_checkpoint(synthrooms_tiny, tmp_path):
     return cfg, tmp_path / 'net.pth', checkpoint
 
 
-def test_runner_loads_a_fitting_checkpoint(net_checkpoint):
+def test_runner_tests_the_weights_of_the_checkpoint(net_checkpoint):
+    """A checkpoint whose head puts every point at the 'chair' anchor predicts chair everywhere, so its mIoU
+    follows by hand from the true classes: IoU(chair) = chair points / labelled points, 0 for every other true
+    class, and the classes neither true nor predicted do not count."""
     cfg, path, checkpoint = net_checkpoint
+    state = checkpoint['state_dict']
+    chair = SCANNET20_CLASSES.index('chair')
+    state['decode_head.conv_seg.weight'].zero_()
+    state['decode_head.conv_seg.bias'].copy_(10 * state['decode_head.text_anchors'][chair])
     torch.save(checkpoint, path)
     cfg.load_from = str(path)
     metrics = Runner.from_cfg(cfg).test()
-    assert 0 <= metrics['miou'] <= 1
+    dataset = build_split_dataset(cfg, 'test')
+    truth = np.concatenate([dataset[i]['data_samples'].eval_ann_info['pts_semantic_mask']
+                            for i in range(len(dataset))])
+    labelled = truth[truth < len(SCANNET20_CLASSES)]
+    counted = len(set(labelled.tolist()) | {chair})
+    assert 0 < (labelled == chair).sum() < len(labelled)  # the scene has chairs and other things
+    assert metrics['miou'] == pytest.approx((labelled == chair).mean() / counted, abs=1e-4)
+    assert metrics['chair'] == pytest.approx((labelled == chair).mean(), abs=1e-4)
 
 
 def backbone_key(checkpoint):

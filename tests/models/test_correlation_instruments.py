@@ -64,15 +64,55 @@ def test_compactness_is_within_over_between_variance():
     assert math.isnan(instruments.feature_compactness(features, torch.tensor([0, 0, -1, -1, -1])))
 
 
+def layer_norm_by_hand(x, norm):
+    return (x - x.mean(-1, keepdim=True)) / (x.var(-1, unbiased=False, keepdim=True) + norm.eps).sqrt() \
+        * norm.weight + norm.bias
+
+
+def attention_by_hand(block, tokens):
+    """(H, T, T) w_mn = softmax(q_m . k_n / sqrt(d)) per head of Eq. 3, from the block's parameters: q, k are the
+    first and second D columns of the qkv map of the layer-normed tokens, each split into H heads of d = D / H."""
+    dims, heads = tokens.shape[1], block.num_heads
+    qkv = layer_norm_by_hand(tokens, block.norm_attn) @ block.qkv.weight.T + block.qkv.bias
+    q, k = qkv[:, :dims], qkv[:, dims:2 * dims]
+    d = dims // heads
+    return torch.stack([torch.softmax(q[:, h * d:(h + 1) * d] @ k[:, h * d:(h + 1) * d].T / d**0.5, dim=-1)
+                        for h in range(heads)])
+
+
+def block_by_hand(block, tokens):
+    """Eq. 3 as the paper writes it: f~ = f + W_o [sum_n w_mn v_n]_heads, f^ = f~ + MLP(LN(f~))."""
+    dims, heads = tokens.shape[1], block.num_heads
+    v = (layer_norm_by_hand(tokens, block.norm_attn) @ block.qkv.weight.T + block.qkv.bias)[:, 2 * dims:]
+    d = dims // heads
+    weights = attention_by_hand(block, tokens)
+    attended = torch.cat([weights[h] @ v[:, h * d:(h + 1) * d] for h in range(heads)], dim=1)
+    mixed = tokens + attended @ block.attn_out.weight.T + block.attn_out.bias
+    hidden = torch.nn.functional.gelu(layer_norm_by_hand(mixed, block.norm_mlp) @ block.mlp[0].weight.T
+                                      + block.mlp[0].bias)
+    return mixed + hidden @ block.mlp[2].weight.T + block.mlp[2].bias
+
+
+def test_a_correlation_block_is_eq_3():
+    torch.manual_seed(0)
+    block = IntraSceneCorrelationNeck(SMALL).transformer.blocks[0]
+    tokens = torch.randn(5, 16)
+    with torch.no_grad():
+        assert torch.allclose(block.attention_weights(tokens), attention_by_hand(block, tokens), atol=1e-6)
+        assert torch.allclose(block(tokens), block_by_hand(block, tokens), atol=1e-5)
+
+
 def test_neck_attention_maps_are_the_blocks_weights_per_scene():
     torch.manual_seed(0)
     intra, inter = IntraSceneCorrelationNeck(SMALL), InterSceneCorrelationNeck(SMALL)
     scenes = [torch.randn(3, 16), torch.randn(4, 16)]
     maps, sequences = intra.attention_maps(scenes)
     assert len(maps) == 2 and maps[0].shape == (2, 7, 7) and sequences.tolist() == [0] * 3 + [1] * 4
-    assert torch.allclose(maps[0][:, :3, :3], intra.transformer.blocks[0].attention_weights(scenes[0]))
-    second_layer_input = intra.transformer.blocks[0](scenes[1])
-    assert torch.allclose(maps[1][:, 3:, 3:], intra.transformer.blocks[1].attention_weights(second_layer_input))
+    blocks = intra.transformer.blocks
+    with torch.no_grad():
+        assert torch.allclose(maps[0][:, :3, :3], attention_by_hand(blocks[0], scenes[0]), atol=1e-6)
+        second_layer_input = block_by_hand(blocks[0], scenes[1])
+        assert torch.allclose(maps[1][:, 3:, 3:], attention_by_hand(blocks[1], second_layer_input), atol=1e-5)
     assert maps[0][:, :3, 3:].abs().sum() == 0 and torch.allclose(maps[1].sum(-1), torch.ones(2, 7))
     inter_maps, inter_sequences = inter.attention_maps(scenes)
     assert inter_maps[0].shape == (2, 7, 7) and (inter_maps[0][:, :3, 3:] > 0).all() and inter_sequences.sum() == 0
@@ -93,8 +133,19 @@ def test_neck_instruments_of_an_identity_neck():
     assert set(stats) == {'intra_change', 'acc_intra', 'intra_chance_set'} | layered
 
 
-def test_narrow_transformer_without_zero_init_is_not_the_identity():
+def test_the_narrow_transformer_is_f_plus_w_out_of_the_blocks_of_w_in_f():
     torch.manual_seed(0)
-    neck = IntraSceneCorrelationNeck(dict(SMALL, embed_dims=8, zero_init_output=False))
-    features = [torch.randn(4, 16)]
-    assert not torch.allclose(neck(features)[0], features[0])
+    features = torch.randn(4, 16)
+    for zero_init_output in (True, False):
+        transformer = IntraSceneCorrelationNeck(dict(SMALL, embed_dims=8, zero_init_output=zero_init_output)) \
+            .transformer
+        w_in, w_out = transformer.project_in, transformer.project_out
+        with torch.no_grad():
+            narrow = features @ w_in.weight.T + w_in.bias  # (4, 8)
+            for block in transformer.blocks:
+                narrow = block_by_hand(block, narrow)
+            expected = features + narrow @ w_out.weight.T + w_out.bias
+            assert torch.allclose(transformer(features), expected, atol=1e-5)
+        # zero-initialised W_out: the identity at the start; PyTorch's default one: not
+        assert (w_out.weight.abs().sum() == 0) == zero_init_output
+        assert torch.equal(transformer(features), features) == zero_init_output
