@@ -197,4 +197,12 @@ def test_dist_train_two_processes_gloo(synthrooms_tiny, tmp_path):
     assert 'Distributed training: True' in log
     assert 'Epoch(train) [1][1/1]' in log  # 2 scenes at batch 1 over 2 processes: one iteration each
     assert 'loss_inter' in log and 'loss_kl' in log and 'necks.lr' in log
-    assert (tmp_path / 'epoch_1.pth').is_file()
+    checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=False)
+    # one step of each optimizer; the necks' one updated every neck tensor (the necks hold no buffers): with DDP's
+    # find_unused_parameters their gradients came through the correlation losses of both ranks
+    optimizer = checkpoint['optimizer']
+    assert {float(entry['step']) for name in ('net', 'necks') for entry in optimizer[name]['state'].values()} == {1.0}
+    neck_tensors = [key for key in checkpoint['state_dict']
+                    if key.startswith(('intra_scene_neck.', 'inter_scene_neck.'))]
+    assert len(optimizer['necks']['state']) == len(neck_tensors) > 0 and optimizer['net']['state']
+    assert checkpoint['meta']['epoch'] == 1 and checkpoint['meta']['iter'] == 1
