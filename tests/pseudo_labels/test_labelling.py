@@ -209,7 +209,6 @@ def test_missing_info_file_points_to_the_converter(tmp_path):
 
 
 def test_command_line_tool_writes_the_cache_of_a_config(tmp_path, monkeypatch, capsys):
-    pytest.importorskip('mmengine')
     write_dataset(tmp_path)
     config = tmp_path / 'config.py'
     config.write_text(f"data_root = '{tmp_path}/'\n"
