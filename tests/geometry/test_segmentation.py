@@ -194,6 +194,20 @@ def test_deterministic_and_contiguous():
     assert felzenszwalb_merge(5, edges[:2] + edges[:1:-1], weights, k=0.01, min_size=2).tolist() == [0, 1, 1, 0, 1]
 
 
+def test_point_edge_weights_square_where_the_second_normal_faces_along_the_edge():
+    # a at the origin with n_a = +z; n_a . n_b = 0.5 for both b below, so w = 1 - 0.5 = 0.5, squared 0.25 when
+    # convex: n_b . unit(p_b - p_a) > 0. Ridge: b = (1, 0, -0.5), n_b = (sin 60, 0, cos 60): n_b . (b - a) =
+    # 0.866 - 0.25 > 0 (convex; n_a . (b - a) = -0.5 would say concave). Valley: b = (1, 0, 0.5), n_b = (-sin 60,
+    # 0, cos 60): -0.866 + 0.25 < 0 (concave; n_a . (b - a) = 0.5 would say convex). Each edge also the other way:
+    # there the second normal is n_a = +z, and n_a . (a - b) is 0.5 > 0 at the ridge, -0.5 at the valley.
+    from hicl.geometry.segmentation import normal_edge_weights
+    sin60, cos60 = np.sqrt(3) / 2, 0.5
+    points = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, -0.5], [0.0, 0.0, 0.0], [1.0, 0.0, 0.5]])
+    normals = np.array([[0.0, 0.0, 1.0], [sin60, 0.0, cos60], [0.0, 0.0, 1.0], [-sin60, 0.0, cos60]])
+    edges = np.array([[0, 1], [1, 0], [2, 3], [3, 2]])
+    np.testing.assert_allclose(normal_edge_weights(points, normals, edges), [0.25, 0.25, 0.5, 0.5], atol=1e-12)
+
+
 def test_points_with_given_normals_split_a_box_edge():
     vertices, faces = extruded_profile(polyline((-1.0, 0.0), (0.0, 0.0), (0.0, -1.0)))
     normals = np.where((vertices[:, 2] == 0)[:, None], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0])
