@@ -65,6 +65,13 @@ def test_eq1_gradient_is_softmax_minus_onehot_times_anchors():
     assert torch.allclose(f.grad, expected, atol=1e-6)
 
 
+def test_eq1_leaves_out_the_unlabelled_pairs():
+    # 3 classes; the middle pair is unlabelled (255): the loss is the mean over the other two pairs only
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 9.0, 0.0], [5.0, -3.0, 0.0]])
+    expected = -np.mean([2 - np.log(np.exp(2) + 2), -3 - np.log(np.exp(5) + np.exp(-3) + 1)])
+    assert cross_modal_ce_loss(logits, torch.tensor([0, 255, 1])).item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_no_labelled_pair_gives_zero_loss_with_graph():
     logits = torch.zeros(2, 3, requires_grad=True)
     loss = cross_modal_ce_loss(logits, torch.tensor([255, 255]))
