@@ -37,6 +37,19 @@ def test_hand_computed_two_scenes():
     assert result['acc'] == pytest.approx(3 / 5)
 
 
+def test_an_ignore_index_other_than_the_class_count_is_dropped():
+    # classes a, b with ignore index 255: the two ignored points are left out whatever is predicted there
+    result = run_metric([[0, 1, 255, 255]], [[0, 1, 0, 1]], ['a', 'b'], 255)
+    assert result['a'] == result['b'] == result['miou'] == result['acc'] == 1.0
+
+
+def test_class_accuracy_is_the_mean_share_of_each_true_class_predicted_right():
+    # truth a a a b, prediction a a b b: a 2 of its 3 points, b 1 of 1 (per prediction it would be 2/2 and 1/2)
+    result = run_metric([[0, 0, 0, 1]], [[0, 0, 1, 1]], ['a', 'b'], 2)
+    assert result['acc_cls'] == pytest.approx((2 / 3 + 1) / 2)
+    assert result['acc'] == pytest.approx(3 / 4)
+
+
 def test_saves_predictions_and_rejects_length_mismatch(tmp_path):
     run_metric([[0, 1]], [[1, 1]], ['a', 'b'], 2, prediction_dir=str(tmp_path))
     assert np.load(tmp_path / 'scene0.npy').tolist() == [1, 1]
