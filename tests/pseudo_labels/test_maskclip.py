@@ -116,6 +116,15 @@ def test_prompt_denoising_drops_classes_that_never_win_clearly():
     assert torch.equal(denoised[1], logits[1])  # image 1: no class clears 0.5, so all are kept
 
 
+def test_prompt_denoising_keeps_a_class_that_wins_one_token_clearly():
+    # 4 tokens: class 0 wins token 0 with probability e^10 / (e^10 + 1) > 0.5 and has about 0 elsewhere (its mean
+    # over the image is about 0.25): MaskCLIP keeps a class by its peak probability, so both classes stay
+    logits = torch.zeros(1, 2, 1, 4)
+    logits[0, 0, 0, 0] = 0.1
+    logits[0, 1, 0, 1:] = 0.1
+    assert torch.equal(prompt_denoise(logits), logits)
+
+
 @pytest.fixture(scope='module')
 def labeller(synthrooms_tiny):
     """MaskCLIP labeller on a random-weight ViT-B/16 with the tiny dataset's 512-d anchors."""
