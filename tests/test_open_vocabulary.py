@@ -12,6 +12,7 @@ import torch
 from mmengine.runner import Runner
 
 from hicl.engine import inference_only
+from hicl.evaluation.seg_metric import vocabulary_miou_note
 from hicl.inference import build_split_dataset
 from hicl.label_sets import SCANNET20_CLASSES
 from hicl.metrics import confusion_matrix, iou_per_class
@@ -87,6 +88,15 @@ def test_query_probability_is_the_softmax_of_the_query_against_the_other_names()
     expected = [[softmax(np.array([2.0, 0.0])), softmax(np.array([1.2, 2.0, 0.0]))],
                 [softmax(np.array([0.0, 1.0])), softmax(np.array([0.8, 0.0, 1.0]))]]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+
+def test_the_mIoU_note_says_how_many_classes_are_scored_and_whether_it_compares():
+    note = vocabulary_miou_note(('wall', 'chair+sofa', 'table'), ('wall', 'chair', 'sofa', 'table', 'door'))
+    assert note == ("this vocabulary's mIoU averages its 3 scored classes (1 merged: chair+sofa; 1 of the dataset's 5 "
+                    "classes left out: door): NOT comparable to the mIoU over the dataset's 5 classes")
+    assert vocabulary_miou_note(('b', 'a'), ('a', 'b')) == (
+        "this vocabulary's mIoU averages its 2 scored classes (0 merged; 0 of the dataset's 2 classes left out): "
+        "comparable to the ordinary test's mIoU (the same classes)")
 
 
 def test_top_point_classes_and_query_file_names():
@@ -189,7 +199,7 @@ def tiny_test_metrics(tiny_trained, tmp_path, vocabulary_file=None):
     return runner.test()
 
 
-def test_renamed_permuted_and_merged_vocabularies_score_as_expected(tiny_trained, tmp_path, one_thread):
+def test_renamed_permuted_and_merged_vocabularies_score_as_expected(tiny_trained, tmp_path, one_thread, capfd):
     root, _ = tiny_trained
     anchors, classes, _ = read_text_anchor_file(str(root / 'text_anchors.npz'))
     plain = tiny_test_metrics(tiny_trained, tmp_path / 'plain')
@@ -203,7 +213,10 @@ def test_renamed_permuted_and_merged_vocabularies_score_as_expected(tiny_trained
                       dict(kind='renamed'))
     renamed = write_json(tmp_path / 'renamed.json', dict(anchors_file=str(tmp_path / 'renamed.npz'),
                                                          names={f'thing {i}': classes[i] for i in order}))
+    capfd.readouterr()
     permuted = tiny_test_metrics(tiny_trained, tmp_path / 'renamed', renamed)
+    assert ("this vocabulary's mIoU averages its 20 scored classes (0 merged; 0 of the dataset's 20 classes left out): "
+            "comparable to the ordinary test's mIoU" in capfd.readouterr().out)
     for name in list(classes) + ['miou', 'acc']:
         assert permuted[name] == pytest.approx(plain[name], nan_ok=True), name
     renamed_ids = np.load(tmp_path / 'renamed' / 'preds' / f'{scene}.npy')
@@ -218,10 +231,12 @@ def test_renamed_permuted_and_merged_vocabularies_score_as_expected(tiny_trained
     merged_file = write_json(tmp_path / 'merged.json', dict(anchors_file=str(root / 'text_anchors.npz'),
                                                             names=targets))
     merged = tiny_test_metrics(tiny_trained, tmp_path / 'merged', merged_file)
+    merged_name = '+'.join(sorted([classes[first], classes[second]], key=list(classes).index))
+    assert (f"this vocabulary's mIoU averages its 19 scored classes (1 merged: {merged_name}; 0 of the dataset's 20 "
+            "classes left out): NOT comparable to the mIoU over the dataset's 20 classes" in capfd.readouterr().out)
     union = np.where(np.isin(truth, [first, second]), first, truth)
     union_prediction = np.where(np.isin(predicted, [first, second]), first, predicted)
     expected = iou_per_class(confusion_matrix(union, union_prediction, len(classes), len(classes)))[first]
-    merged_name = '+'.join(sorted([classes[first], classes[second]], key=list(classes).index))
     assert merged[merged_name] == pytest.approx(expected)
     assert classes[first] not in merged and classes[second] not in merged
     others = [name for name in classes if name not in (classes[first], classes[second])]

@@ -5,17 +5,15 @@ hicl/open_vocabulary.py) and scores it on the dataset's classes through the file
 anchor file are encoded by the CLIP text tower (--clip-pretrained).
 """
 import argparse
-import os.path as osp
 
 from mmengine.runner import Runner
 
 from hicl.engine import (add_runner_arguments, add_settings_mismatch_argument, close_distributed, inference_only,
                          load_runner_config)
+from hicl.evaluation.seg_metric import vocabulary_miou_note
 from hicl.fileio import UnwritableFolderError, check_writable_folder
-from hicl.open_vocabulary import (CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, configure_open_vocabulary, load_vocabulary,
-                                  vocabulary_path)
-
-VOCABULARY_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'vocabularies')
+from hicl.open_vocabulary import (CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, VOCABULARY_DIR, configure_open_vocabulary,
+                                  load_vocabulary, vocabulary_path)
 
 
 def parse_args():
@@ -52,8 +50,8 @@ def main():
                                      args.clip_pretrained)
         mapping, hook = configure_open_vocabulary(cfg, vocabulary)
         hooks.append(hook)
-        print(f'vocabulary {args.vocabulary}: {len(vocabulary.names)} names scored as {len(mapping.classes)} '
-              f'classes; not scored (no name maps to them): {", ".join(mapping.left_out) or "none"}')
+        print(f'vocabulary {args.vocabulary}: {len(vocabulary.names)} names scored as {len(mapping.classes)} classes; '
+              + vocabulary_miou_note(mapping.classes, mapping.dataset_classes))
     runner = Runner.from_cfg(cfg)
     for hook in hooks:
         runner.register_hook(hook)

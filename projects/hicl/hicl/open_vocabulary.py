@@ -17,7 +17,8 @@ Vocabulary file (JSON; ``configs/vocabularies/`` holds examples)::
 ``names`` maps each name (in order: the ids of the predictions) to the dataset class it counts as, a list of
 classes (the metric merges them into one class: the IoU of their union), or null (a prediction of that name is a
 miss of the point's true class; at least one name must map to a class). Dataset classes no name maps to are left
-out of the metric.
+out of the metric. Such a vocabulary's mIoU averages its K scored classes, not the dataset's C: with merges or
+left-out classes it is not comparable to the ordinary test's mIoU.
 """
 import hashlib
 import json
@@ -33,6 +34,9 @@ QUERY_SLUG_BYTES = 60  # longer slugs are cut and end in a hash of the text: fil
 CLIP_WEIGHTS_HELP = ('CLIP weights for the text tower: a local open_clip checkpoint file (e.g. ViT-B-16.pt of '
                      "OpenAI's release), an open_clip tag such as 'openai' where downloads work, or 'none' (random "
                      'weights: tests the pipeline, recognises nothing)')
+# The shipped vocabularies, configs/vocabularies of the repository (the package is installed in place).
+VOCABULARY_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'configs',
+                                              'vocabularies'))
 
 
 def clip_text_anchors(texts, clip_model=DEFAULT_CLIP_MODEL, clip_pretrained=None):
@@ -88,7 +92,7 @@ class Vocabulary:
     targets: tuple
 
 
-def vocabulary_path(name_or_file, search_dir):
+def vocabulary_path(name_or_file, search_dir=VOCABULARY_DIR):
     """The file of ``--vocabulary``: an existing path, else ``<search_dir>/<name>.json``."""
     if os.path.isfile(name_or_file):
         return name_or_file
@@ -151,11 +155,13 @@ class EvaluationMapping:
         truth: (C + 1,) int64: scored class of each dataset class id and of the ignore index C; K = not scored.
         prediction: (V,) int64: scored class of each vocabulary name; K = a miss.
         left_out: dataset classes no name maps to (their points are not scored).
+        dataset_classes: (C,) the dataset's classes.
     """
     classes: tuple
     truth: np.ndarray
     prediction: np.ndarray
     left_out: tuple
+    dataset_classes: tuple
 
     def as_config(self):
         """Plain lists for an mmengine config (``PerClassSegMetric(class_mapping=...)``)."""
@@ -193,7 +199,8 @@ def evaluation_mapping(vocabulary, dataset_classes):
     ordered = [tuple(sorted(target, key=dataset_classes.index)) for target in vocabulary.targets]
     prediction = np.array([groups.index(target) if target else not_scored for target in ordered], dtype=np.int64)
     return EvaluationMapping(classes=tuple('+'.join(group) for group in groups), truth=truth, prediction=prediction,
-                             left_out=tuple(cls for cls in dataset_classes if cls not in owner))
+                             left_out=tuple(cls for cls in dataset_classes if cls not in owner),
+                             dataset_classes=tuple(dataset_classes))
 
 
 def query_probabilities(features, query_anchors, vocabulary_anchors):

@@ -25,6 +25,20 @@ def format_iou_table(class_names, iou, point_counts, miou, acc):
     return '\n'.join(lines)
 
 
+def vocabulary_miou_note(scored_classes, dataset_classes):
+    """One line saying what a vocabulary's mIoU averages: its K scored classes (names, merges joined by '+'), how
+    many are merges and which of the C dataset classes are left out, and whether it can be compared with the
+    ordinary test's mIoU over the C classes (only when it scores each of them alone)."""
+    covered = {cls for name in scored_classes for cls in name.split('+')}
+    merged = [name for name in scored_classes if '+' in name]
+    left_out = [cls for cls in dataset_classes if cls not in covered]
+    detail = (f'{len(merged)} merged{": " + ", ".join(merged) if merged else ""}; {len(left_out)} of the dataset\'s '
+              f'{len(dataset_classes)} classes left out{": " + ", ".join(left_out) if left_out else ""}')
+    verdict = ('comparable to the ordinary test\'s mIoU (the same classes)' if not merged and not left_out else
+               f'NOT comparable to the mIoU over the dataset\'s {len(dataset_classes)} classes')
+    return f'this vocabulary\'s mIoU averages its {len(scored_classes)} scored classes ({detail}): {verdict}'
+
+
 @METRICS.register_module()
 class PerClassSegMetric(SegMetric):
     """SegMetric (summed confusion matrices, ignore index dropped, IoU = tp / (tp + fp + fn), mIoU = nanmean)
@@ -101,8 +115,10 @@ class PerClassSegMetric(SegMetric):
                                      len(class_names), len(class_names))
         iou, miou = iou_per_class(confusion), mean_iou(confusion)
         acc, acc_cls = overall_accuracy(confusion), mean_class_accuracy(confusion)
-        print_log('\n' + format_iou_table(class_names, iou, confusion.sum(1), miou, acc),
-                  logger=MMLogger.get_current_instance())
+        table = format_iou_table(class_names, iou, confusion.sum(1), miou, acc)
+        if self.class_mapping is not None:
+            table += '\n' + vocabulary_miou_note(class_names, self.dataset_meta['classes'])
+        print_log('\n' + table, logger=MMLogger.get_current_instance())
         metrics = {name: float(value) for name, value in zip(class_names, iou)}
         metrics.update(miou=miou, acc=acc, acc_cls=acc_cls)
         return metrics
