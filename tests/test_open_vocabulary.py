@@ -1,7 +1,9 @@
 """Open vocabulary at test time: vocabulary files, the scored classes, text anchors from a file or the CLIP text
-tower with the prompt ensemble, query scores, and tools/test.py's path on a trained tiny model (renamed, permuted
-and merged vocabularies against the ordinary test)."""
+tower with the prompt ensemble, query scores (cosine and softmax, against numbers computed by hand), tools/test.py's
+path on a trained tiny model (renamed, permuted and merged vocabularies against the ordinary test) and
+tools/query.py on it."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -17,9 +19,9 @@ from hicl.inference import build_split_dataset
 from hicl.label_sets import SCANNET20_CLASSES
 from hicl.metrics import confusion_matrix, iou_per_class
 from hicl.open_vocabulary import (Vocabulary, clip_text_anchors, configure_open_vocabulary, evaluation_mapping,
-                                  load_vocabulary, query_probabilities, query_slug, read_vocabulary_file, text_anchors,
-                                  top_point_classes, vocabulary_path)
+                                  load_vocabulary, read_vocabulary_file, text_anchors, vocabulary_path)
 from hicl.pseudo_labels.anchors import prompt_templates, read_text_anchor_file, save_text_anchors
+from hicl.text_queries import Competitors, cosine_scores, score_texts, softmax_scores, top_point_classes
 from tests.conftest import REPO
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
 
@@ -79,15 +81,59 @@ def test_every_name_configs_vocabularies_targets_is_a_scannet20_class():
         evaluation_mapping(vocabulary(targets), SCANNET20_CLASSES)  # raises on unknown or overlapping targets
 
 
-def test_query_probability_is_the_softmax_of_the_query_against_the_other_names():
+def test_cosine_score_normalises_features_and_text():
+    features = np.array([[3.0, 4.0], [0.0, 2.0], [-1.0, 0.0], [0.0, 0.0]])  # norms 5, 2, 1 and a zero feature
+    anchors = np.array([[2.0, 2.0], [1.0, 0.0]])  # the first is not a unit vector
+    expected = [[14 / (5 * math.sqrt(8)), 3 / 5],  # (3*2 + 4*2) / (5 * |(2, 2)|), 3 / 5
+                [4 / (2 * math.sqrt(8)), 0.0],
+                [-2 / math.sqrt(8), -1.0],
+                [0.0, 0.0]]  # a zero feature scores 0, not NaN
+    np.testing.assert_allclose(cosine_scores(features, anchors), expected, rtol=1e-6, atol=1e-7)
+    diagonal, chair = score_texts(features, ['diagonal', 'chair'], anchors)
+    assert diagonal.colour_range == pytest.approx((-2 / math.sqrt(8), 14 / (5 * math.sqrt(8))))
+    assert chair.method == 'cosine' and chair.colour_range == pytest.approx((-1.0, 0.6))  # min-max over the points
+    np.testing.assert_allclose(chair.scores, [0.6, 0.0, -1.0, 0.0], atol=1e-7)
+    assert 'colours min-max over this scene: -1.000 dark purple to 0.600 yellow' in chair.statement()
+    assert chair.statement().startswith('cosine of the L2-normalised point feature and text embedding (raw, in [-1')
+
+
+def competitors_around_chair():
+    """Competitors at cosines 1 (chair), 0.995 (seat), 0.985 (stool) and 0 (wall) to the unit x axis."""
+    seat, stool = math.sqrt(1 - 0.995 ** 2), math.sqrt(1 - 0.985 ** 2)
+    return Competitors(('chair', 'seat', 'stool', 'wall'),
+                       np.array([[1.0, 0.0], [0.995, seat], [0.985, stool], [0.0, 1.0]], np.float32), 'the test')
+
+
+def test_softmax_score_leaves_out_competitors_near_the_text():
     features = np.array([[2.0, 0.0], [0.0, 1.0]])
-    vocabulary_anchors = np.array([[1.0, 0.0], [0.0, 1.0]])
-    query = np.array([[1.0, 0.0], [0.6, 0.8]])  # the first equals vocabulary name 0: it competes with name 1 only
-    scores = query_probabilities(features, query, vocabulary_anchors)
-    softmax = lambda logits: np.exp(logits[0]) / np.exp(logits).sum()  # noqa: E731
-    expected = [[softmax(np.array([2.0, 0.0])), softmax(np.array([1.2, 2.0, 0.0]))],
-                [softmax(np.array([0.0, 1.0])), softmax(np.array([0.8, 0.0, 1.0]))]]
+    stool = math.sqrt(1 - 0.985 ** 2)
+    scores, excluded = softmax_scores(features, np.array([1.0, 0.0]), competitors_around_chair())
+    # chair (1) and seat (0.995) are left out (cosine >= 0.99); stool (0.985) and wall compete with the text
+    assert [name for name, _ in excluded] == ['chair', 'seat']
+    assert [value for _, value in excluded] == pytest.approx([1.0, 0.995], abs=1e-6)
+    expected = [math.exp(2) / (math.exp(2) + math.exp(2 * 0.985) + math.exp(0)),  # logits <f, q>, <f, stool>, <f, wall>
+                math.exp(0) / (math.exp(0) + math.exp(stool) + math.exp(1))]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+    # a text away from every competitor competes with all four; logits are <f, anchor> with unnormalised features
+    scores, excluded = softmax_scores(features, np.array([0.6, 0.8]), competitors_around_chair())
+    assert excluded == ()
+    seat = math.sqrt(1 - 0.995 ** 2)
+    first = [1.2, 2.0, 2 * 0.995, 2 * 0.985, 0.0]
+    second = [0.8, 0.0, seat, stool, 1.0]
+    expected = [math.exp(logits[0]) / sum(map(math.exp, logits)) for logits in (first, second)]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+
+def test_softmax_queries_state_what_they_left_out_and_refuse_an_empty_competition():
+    chair, = score_texts(np.array([[2.0, 0.0]]), ['chair'], np.array([[1.0, 0.0]]), 'softmax',
+                         competitors_around_chair())
+    assert chair.colour_range == (0.0, 1.0)
+    assert chair.statement() == ('softmax probability of "chair" against the test (in [0, 1]; left out, cosine >= 0.99 '
+                                 'to the text: chair (1.000), seat (0.995)); colours fixed: 0 dark purple to 1 yellow')
+    alone = Competitors(('chair',), np.array([[1.0, 0.0]], np.float32), 'one class')
+    with pytest.raises(ValueError, match=r'every competitor \(chair\) has a cosine >= 0.99 to the text'):
+        softmax_scores(np.array([[2.0, 0.0]]), np.array([1.0, 0.0]), alone)
 
 
 def test_the_mIoU_note_says_how_many_classes_are_scored_and_whether_it_compares():
@@ -99,13 +145,12 @@ def test_the_mIoU_note_says_how_many_classes_are_scored_and_whether_it_compares(
         "comparable to the ordinary test's mIoU (the same classes)")
 
 
-def test_top_point_classes_and_query_file_names():
+def test_top_point_classes():
     scores = np.array([0.9, 0.8, 0.7, 0.95, 0.1, 0.6])
     truth = np.array([2, 1, 2, -1, 0, 2])  # the unlabelled point (0.95) does not count
     assert top_point_classes(scores, truth, ['a', 'b', 'c'], top_fraction=0.5) == [('c', 2 / 3), ('b', 1 / 3)]
     assert top_point_classes(scores, truth, ['a', 'b', 'c'], top_fraction=0.01) == [('c', 1.0)]  # at least one
     assert top_point_classes(scores, np.full(6, -1), ['a'], 0.5) == []
-    assert query_slug('  A place to sit!') == 'a_place_to_sit' and query_slug('?') == 'query'
 
 
 @pytest.fixture(scope='module')
@@ -121,8 +166,9 @@ def seeded_text_tower():
 
 def test_new_names_come_out_of_the_text_tower_with_the_prompt_ensemble(seeded_text_tower, tmp_path):
     build, tokenizer = seeded_text_tower
-    torch.manual_seed(0)
-    anchors = clip_text_anchors(['a place to sit'], 'ViT-B-16', 'none')
+    state = torch.random.get_rng_state()
+    anchors = clip_text_anchors(['a place to sit'], 'ViT-B-16', 'none')  # random weights drawn with seed 0
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's random state is left alone
     model = build()
     with torch.no_grad():  # independent: the 85 prompts' unit embeddings, their mean, unit again
         emb = model.encode_text(tokenizer([t.format('a place to sit') for t in prompt_templates()]))
@@ -134,7 +180,7 @@ def test_new_names_come_out_of_the_text_tower_with_the_prompt_ensemble(seeded_te
     # a name in an open_clip anchor file takes the file's anchor, a free text the tower's
     file_anchor = np.ones((1, 512), np.float32) / np.sqrt(512)
     save_text_anchors(str(tmp_path / 'clip.npz'), file_anchor, ['chair'], dict(kind='open_clip'))
-    torch.manual_seed(0)
+    torch.manual_seed(1)  # the tower does not depend on the caller's seed
     mixed = text_anchors(['chair', 'a place to sit'], str(tmp_path / 'clip.npz'), 'ViT-B-16', 'none')
     np.testing.assert_allclose(mixed, np.vstack([file_anchor, expected]), atol=1e-5)
 
@@ -244,27 +290,57 @@ def test_renamed_permuted_and_merged_vocabularies_score_as_expected(tiny_trained
         assert merged[name] == pytest.approx(plain[name], nan_ok=True), name
 
 
-def test_query_cli_writes_the_scores_of_each_text(tiny_trained, tmp_path, one_thread):
+def run_query_tool(root, checkpoint, scene_id, out, *options):
+    """tools/query.py on the tiny model and set, one thread; returns the finished process (exit 0 checked)."""
+    out = subprocess.run(
+        [sys.executable, 'tools/query.py', CONFIG, checkpoint, '--scene', scene_id, '--out', str(out), '--top', '0.5',
+         *options, '--cfg-options', *as_cli_options(tiny_overrides(root, 2))],
+        cwd=REPO, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def test_query_cli_writes_the_cosine_and_softmax_scores_of_each_text(tiny_trained, tmp_path, one_thread):
     from plyfile import PlyData
 
     from hicl.inference import load_inference_model, predict_scenes
     root, checkpoint = tiny_trained
     cfg = tiny_config(root, tmp_path / 'work', 2)
-    test_set = build_split_dataset(cfg, 'test')
-    scene = next(predict_scenes(load_inference_model(cfg, checkpoint), test_set))
-    out = subprocess.run(
-        [sys.executable, 'tools/query.py', CONFIG, checkpoint, '--scene', scene.scene_id, '--text', 'chair',
-         '--text', 'other furniture', '--out', str(tmp_path / 'out'), '--top', '0.5', '--cfg-options',
-         *as_cli_options(tiny_overrides(root, 2))],
-        cwd=REPO, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
+    scene = next(predict_scenes(load_inference_model(cfg, checkpoint), build_split_dataset(cfg, 'test')))
     anchors, classes, _ = read_text_anchor_file(str(root / 'text_anchors.npz'))
-    expected = query_probabilities(scene.features, anchors[[classes.index('chair'), classes.index('other furniture')]],
-                                   anchors)
-    for column, slug in enumerate(('chair', 'other_furniture')):
-        vertex = PlyData.read(str(tmp_path / 'out' / f'{scene.scene_id}.{slug}.ply'))['vertex'].data
-        np.testing.assert_allclose(vertex['score'], expected[:, column], atol=1e-5)
+    texts = ('chair', 'other furniture')
+    queried = anchors[[classes.index(text) for text in texts]]
+    # expected, by numpy alone: the cosine of each point's feature and each text's anchor
+    unit_features = scene.features / np.linalg.norm(scene.features, axis=1, keepdims=True)
+    cosine = unit_features @ (queried / np.linalg.norm(queried, axis=1, keepdims=True)).T
+
+    out = run_query_tool(root, checkpoint, scene.scene_id, tmp_path / 'cosine', '--text', texts[0], '--text', texts[1])
+    for column, (text, slug) in enumerate(zip(texts, ('chair', 'other_furniture'))):
+        expected = cosine[:, column]
+        vertex = PlyData.read(str(tmp_path / 'cosine' / f'{scene.scene_id}.{slug}.ply'))['vertex'].data
+        np.testing.assert_allclose(vertex['score'], expected, atol=1e-5)  # the raw cosine, not rescaled
         np.testing.assert_allclose(np.stack([vertex[a] for a in 'xyz'], 1), scene.xyz)
-        assert (tmp_path / 'out' / f'{scene.scene_id}.{slug}.png').stat().st_size > 10_000
-        top = top_point_classes(expected[:, column], scene.truth, classes, 0.5)
-        assert f'{top[0][0]} {100 * top[0][1]:.0f}%' in out.stdout
+        colours = np.stack([vertex[c] for c in ('red', 'green', 'blue')], 1)
+        assert tuple(colours[expected.argmin()]) == (68, 1, 84) and tuple(colours[expected.argmax()]) == (253, 231, 37)
+        assert (tmp_path / 'cosine' / f'{scene.scene_id}.{slug}.png').stat().st_size > 10_000
+        assert (f'"{text}": cosine mean {expected.mean():.3f}, min {expected.min():.3f}, max {expected.max():.3f}'
+                in out.stdout), out.stdout
+        assert (f'colours min-max over this scene: {expected.min():.3f} dark purple to {expected.max():.3f} yellow'
+                in out.stdout), out.stdout
+        labelled = np.flatnonzero(scene.truth >= 0)
+        top = labelled[np.argsort(-expected[labelled], kind='stable')[:math.ceil(0.5 * len(labelled))]]
+        most = np.bincount(scene.truth[top]).argmax()
+        share = np.mean(scene.truth[top] == most)
+        assert f'true classes of the top 50% labelled points: {classes[most]} {100 * share:.0f}%' in out.stdout
+
+    # softmax against the model's classes: "chair" does not compete with its own anchor
+    out = run_query_tool(root, checkpoint, scene.scene_id, tmp_path / 'softmax', '--text', 'chair', '--score',
+                         'softmax')
+    competitors = np.delete(anchors, classes.index('chair'), 0)
+    assert (competitors @ queried[0] < 0.99).all()  # unit anchors: only chair's own is near enough to leave out
+    logits = scene.features.astype(np.float64) @ np.vstack([queried[0], competitors]).T
+    expected = np.exp(logits[:, 0]) / np.exp(logits).sum(1)
+    vertex = PlyData.read(str(tmp_path / 'softmax' / f'{scene.scene_id}.chair.ply'))['vertex'].data
+    np.testing.assert_allclose(vertex['score'], expected, atol=1e-5)
+    assert (f"softmax probability of \"chair\" against the model's {len(classes)} classes (in [0, 1]; left out, "
+            'cosine >= 0.99 to the text: chair (1.000))') in out.stdout, out.stdout

@@ -1,12 +1,13 @@
 """tools/query.py refuses bad options before it loads a model (texts whose output files would collide, --top
-outside (0, 1], empty texts, an --out it cannot write), and long texts get short, distinct file names."""
+outside (0, 1], empty texts, an --out it cannot write, a --vocabulary without --score softmax), states its scores in
+--help, and long texts get short, distinct file names."""
 import runpy
 import sys
 
 import pytest
 
 import hicl.inference
-from hicl.open_vocabulary import query_slug
+from hicl.text_queries import query_slug
 from tests.conftest import REPO
 from tests.test_training import CONFIG
 
@@ -67,9 +68,32 @@ def test_an_out_that_is_a_file_is_refused(query_tool, capsys, tmp_path):
             'that can be created and written to') in err, err
 
 
+@pytest.mark.parametrize('options, message', [
+    (['--vocabulary', 'scannet20'], '--vocabulary scannet20 only applies to --score softmax'),
+    (['--score', 'cosine', '--vocabulary', 'scannet20'], '--vocabulary scannet20 only applies to --score softmax'),
+    (['--score', 'probability'], "argument --score: invalid choice: 'probability' (choose from 'cosine', 'softmax')"),
+])
+def test_score_options_are_checked(query_tool, capsys, options, message):
+    err = usage_error(query_tool, capsys, '--text', 'chair', *options)
+    assert message in err, err
+
+
+def test_help_states_both_scores_and_their_colour_ranges(query_tool, capsys):
+    with pytest.raises(SystemExit):
+        query_tool('--help')
+    text = ' '.join(capsys.readouterr().out.split())
+    for statement in ('"cosine" (default), the cosine similarity of the point\'s feature and the text embedding, both '
+                      'L2-normalised, raw in [-1, 1], coloured min-max over the scene',
+                      '"softmax", the probability of the text when it competes with the model\'s classes (or '
+                      '--vocabulary), in [0, 1], coloured from 0 to 1; class anchors with a cosine >= 0.99 to the text '
+                      'are left out of its competitors'):
+        assert statement in text, text
+
+
 def test_valid_options_get_to_the_model(query_tool, tmp_path):
     with pytest.raises(ModelLoaded):
-        query_tool('--text', 'chair', '--text', 'x' * 10_000, '--top', '1')
+        query_tool('--text', 'chair', '--text', 'x' * 10_000, '--top', '1', '--score', 'softmax', '--vocabulary',
+                   'scannet20')
     assert (tmp_path / 'out').is_dir() and not list((tmp_path / 'out').iterdir())  # created, probe removed
 
 
@@ -82,3 +106,4 @@ def test_long_texts_get_short_distinct_file_names(tmp_path):
     assert query_slug(long_text) != query_slug(other)
     assert query_slug(long_text).startswith('a_chair_a_chair_')
     assert query_slug('A place to sit!') == 'a_place_to_sit'  # short texts keep their plain slug
+    assert query_slug('?') == 'query'  # no letter or digit

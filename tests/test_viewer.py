@@ -3,6 +3,7 @@ page in a real headless Chromium (silent console, scene drawn, ``#layer=NAME`` h
 model."""
 import base64
 import json
+import math
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import torch
 from PIL import Image
 
 from hicl.label_sets import SCANNET20_CLASSES, SCANNET20_PALETTE
+from hicl.text_queries import Competitors, score_texts
 from hicl.viewer import (BACKGROUND, PAGE_BUDGET_BYTES, PAGE_OVERHEAD_BYTES, Layer, bytes_per_point, class_layer,
                          default_max_points, error_layer, heatmap_layer, scene_layers, write_scene_page)
 from hicl.visualization import error_colours, heatmap_colours
@@ -21,6 +23,7 @@ from tests.conftest import REPO
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
 
 CHROMIUM = '/usr/bin/chromium'
+PURPLE, TEAL, YELLOW = (68, 1, 84), (33, 145, 140), (253, 231, 37)  # viridis at 0, 0.5 (index 128) and 1
 GREY = (191, 191, 191)  # hicl.visualization.UNLABELLED_GREY as uint8
 WRONG, CORRECT, UNLABELLED = (228, 26, 28), (200, 200, 200), (90, 90, 90)
 PANEL_WIDTH = 300  # screenshot columns left of this may hold the layer panel; the canvas is checked right of it
@@ -116,16 +119,45 @@ def test_error_colours_and_layer():
         error_colours(prediction, truth[:3])
 
 
-def test_heatmap_colours_are_viridis():
-    np.testing.assert_array_equal(heatmap_colours([0, 0.5, 1]), [(68, 1, 84), (33, 145, 140), (253, 231, 37)])
+def test_heatmap_colours_are_viridis_over_a_stated_range():
+    np.testing.assert_array_equal(heatmap_colours([0, 0.5, 1]), [PURPLE, TEAL, YELLOW])
+    np.testing.assert_array_equal(heatmap_colours([-0.2, 0.1, 0.4], low=-0.2, high=0.4), [PURPLE, TEAL, YELLOW])
+    np.testing.assert_array_equal(heatmap_colours([0.3, 0.3], low=0.3, high=0.3), [PURPLE, PURPLE])
     luminance = heatmap_colours(np.linspace(0, 1, 11)) @ np.array([0.299, 0.587, 0.114])
     assert (np.diff(luminance) > 0).all()  # brighter with the score
     layer = heatmap_layer('query: chair', np.array([0.0, 1.0]), 'note')
-    assert [label for label, _ in layer.legend] == ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']
-    assert layer.legend[0][1] == (68, 1, 84) and layer.legend[-1][1] == (253, 231, 37)
+    assert [label for label, _ in layer.legend] == ['0.000', '0.200', '0.400', '0.600', '0.800', '1.000']
+    assert layer.legend[0][1] == PURPLE and layer.legend[-1][1] == YELLOW
+    layer = heatmap_layer('query: chair', np.array([-0.2, 0.4]), 'note', low=-0.2, high=0.4)
+    assert [label for label, _ in layer.legend] == ['-0.200', '-0.080', '0.040', '0.160', '0.280', '0.400']
+    np.testing.assert_array_equal(layer.colours, [PURPLE, YELLOW])
     for bad in ([0.2, np.nan], [0.5, 1.5], [-0.1], [[0.5]]):
         with pytest.raises(ValueError, match=r'heatmap scores must be an \(N,\) array of finite values in \[0, 1\]'):
             heatmap_colours(bad)
+    with pytest.raises(ValueError, match=r'values in \[-0.2, 0.4\]; got shape \(1,\) .* finite range \[0.5, 0.5\]'):
+        heatmap_colours([0.5], low=-0.2, high=0.4)
+
+
+def test_query_layer_shows_the_cosine_min_max_over_the_scene():
+    features = np.array([[0.5, 0.0], [0.0, 0.3], [-0.2, 0.0]])  # unnormalised: dot products 1, 0, -0.4
+    queries = score_texts(features, ['chair'], np.array([[2.0, 0.0]]))  # cosines 1, 0, -1
+    layer = scene_layers(np.zeros((3, 3), np.uint8), np.zeros(3, int), SCANNET20_CLASSES, SCANNET20_PALETTE,
+                         queries=queries)[-1]
+    assert layer.name == 'query: chair'
+    np.testing.assert_array_equal(layer.colours, [YELLOW, TEAL, PURPLE])  # shares 1, 0.5, 0 of [-1, 1]
+    assert [label for label, _ in layer.legend] == ['-1.000', '-0.600', '-0.200', '0.200', '0.600', '1.000']
+    assert layer.note.startswith('cosine of the L2-normalised point feature and text embedding (raw, in [-1, 1]); '
+                                 'colours min-max over this scene: -1.000 dark purple to 1.000 yellow')
+
+    competitors = Competitors(('chair', 'wall'), np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), 'two classes')
+    layer = scene_layers(np.zeros((3, 3), np.uint8), np.zeros(3, int), SCANNET20_CLASSES, SCANNET20_PALETTE,
+                         queries=score_texts(features, ['chair'], np.array([[1.0, 0.0]]), 'softmax', competitors))[-1]
+    # softmax of [<f, q>, <f, wall>] (chair left out): [0.5, 0] -> 0.6225, [0, 0.3] -> 0.4256, [-0.2, 0] -> 0.4502
+    expected = [math.exp(0.5) / (math.exp(0.5) + 1), 1 / (1 + math.exp(0.3)), math.exp(-0.2) / (math.exp(-0.2) + 1)]
+    lut = heatmap_colours(np.linspace(0, 1, 256))
+    np.testing.assert_array_equal(layer.colours, lut[np.round(np.array(expected) * 255).astype(int)])
+    assert [label for label, _ in layer.legend] == ['0.000', '0.200', '0.400', '0.600', '0.800', '1.000']
+    assert 'left out, cosine >= 0.99 to the text: chair (1.000)' in layer.note
 
 
 def test_class_layer_colours_and_legend():
@@ -137,11 +169,12 @@ def test_class_layer_colours_and_legend():
 
 def test_scene_layers_follow_what_the_scene_has():
     _, rgb, faces = box_scene(50)
-    scores = np.linspace(0, 1, 50)
+    angles = np.linspace(0, np.pi, 50)  # cosines to the x axis from 1 down to -1
+    queries = score_texts(np.stack([np.cos(angles), np.sin(angles)], 1), ['chair'], np.array([[1.0, 0.0]]))
     sets = np.repeat(np.arange(-1, 4), 10)
-    layers = scene_layers(rgb, faces, SCANNET20_CLASSES, SCANNET20_PALETTE, faces, [('chair', scores)], sets)
+    layers = scene_layers(rgb, faces, SCANNET20_CLASSES, SCANNET20_PALETTE, faces, queries, sets)
     assert [layer.name for layer in layers] == ['RGB', 'ground truth', 'prediction', 'errors', 'query: chair', 'sets']
-    np.testing.assert_array_equal(layers[4].colours, heatmap_colours(scores))
+    np.testing.assert_array_equal(layers[4].colours, heatmap_colours((np.cos(angles) + 1) / 2))
     assert layers[5].note == '4 geometric consistency sets, one random colour each'
     assert (layers[5].colours[:10] == GREY).all() and len(colour_set(layers[5].colours[10:])) == 4
     unlabelled = np.full(50, -1)
@@ -209,7 +242,7 @@ def test_page_draws_each_layer_in_headless_chromium(chromium, tmp_path):
     xyz, rgb, faces = box_scene()
     prediction = np.where(faces == 5, 4, faces)
     layers = scene_layers(rgb, prediction, SCANNET20_CLASSES, SCANNET20_PALETTE, faces,
-                          [('chair', np.linspace(0, 1, len(xyz)))])
+                          score_texts(xyz, ['chair'], np.array([[1.0, 0.0, 0.0]])))
     page = tmp_path / 'box.html'
     write_scene_page(page, xyz, layers, title='box')
     shots = {}
@@ -236,10 +269,12 @@ def test_page_draws_each_layer_in_headless_chromium(chromium, tmp_path):
 # --- tools/visualize.py on a tiny model -------------------------------------------------------------------------
 
 def test_cli_writes_a_consistent_page_of_a_tiny_model(synthrooms_tiny, tmp_path):
+    import matplotlib
     from mmdet3d.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from hicl.inference import build_split_dataset, scene_ids
+    from hicl.inference import build_split_dataset, load_inference_model, predict_scenes
+    from hicl.pseudo_labels.anchors import read_text_anchor_file
     cfg = tiny_config(synthrooms_tiny, tmp_path / 'work', max_epochs=1)
     init_default_scope('mmdet3d')
     torch.manual_seed(0)
@@ -247,14 +282,14 @@ def test_cli_writes_a_consistent_page_of_a_tiny_model(synthrooms_tiny, tmp_path)
     torch.save(dict(meta=dict(dataset_meta=dict(classes=SCANNET20_CLASSES)),
                     state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
     test_set = build_split_dataset(cfg, 'test')
-    scene = scene_ids(test_set)[0]
+    scene = next(predict_scenes(load_inference_model(cfg, str(checkpoint)), test_set))
     out = subprocess.run(
-        [sys.executable, 'tools/visualize.py', CONFIG, str(checkpoint), '--scene', scene, '--text', 'chair',
+        [sys.executable, 'tools/visualize.py', CONFIG, str(checkpoint), '--scene', scene.scene_id, '--text', 'chair',
          '--html', str(tmp_path / 'pages'), '--max-points', '500', '--cfg-options',
          *as_cli_options(tiny_overrides(synthrooms_tiny, 1))],
         cwd=REPO, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    page = tmp_path / 'pages' / f'{scene}.html'
+    page = tmp_path / 'pages' / f'{scene.scene_id}.html'
     num_points = test_set.get_data_info(0)['num_points']
     assert re.search(rf'wrote {re.escape(str(page))}: [0-9.]+ MB, 500 of {num_points} points, layers: RGB, ground '
                      'truth, prediction, errors, query: chair, sets', out.stdout), out.stdout
@@ -265,6 +300,21 @@ def test_cli_writes_a_consistent_page_of_a_tiny_model(synthrooms_tiny, tmp_path)
     expected_errors = np.where(((truth == GREY).all(1))[:, None], UNLABELLED,
                                np.where((truth == prediction).all(1)[:, None], CORRECT, WRONG))
     np.testing.assert_array_equal(layers['errors']['rgb'], expected_errors)
-    assert colour_set(layers['query: chair']['rgb']) <= colour_set(heatmap_colours(np.linspace(0, 1, 256)))
     assert colour_set(prediction) <= colour_set(SCANNET20_PALETTE)
     assert 'geometric consistency sets' in layers['sets']['note']
+
+    # the query layer: the cosine of each point's feature and chair's anchor (numpy), min-max over the whole scene
+    anchors, classes, _ = read_text_anchor_file(str(synthrooms_tiny / 'text_anchors.npz'))
+    chair = anchors[classes.index('chair')]
+    cosine = scene.features @ chair / np.linalg.norm(scene.features, axis=1) / np.linalg.norm(chair)
+    row_of = {point: row for row, point in enumerate(map(tuple, scene.xyz.tolist()))}
+    rows = [row_of[point] for point in map(tuple, data['xyz'].tolist())]
+    expected = np.round((cosine[rows] - cosine.min()) / (cosine.max() - cosine.min()) * 255)
+    viridis = np.round(matplotlib.colormaps['viridis'](np.linspace(0, 1, 256))[:, :3] * 255)
+    query = layers['query: chair']
+    shown = np.abs(query['rgb'][:, None, :].astype(float) - viridis[None]).sum(2).argmin(1)  # back to 0..255
+    assert np.abs(shown - expected).max() <= 1, np.abs(shown - expected).max()  # 1: float rounding across threads
+    labels = [float(label) for label, _ in query['legend']]
+    assert labels[0] == pytest.approx(cosine.min(), abs=2e-3) and labels[-1] == pytest.approx(cosine.max(), abs=2e-3)
+    assert query['note'].startswith('cosine of the L2-normalised point feature and text embedding (raw, in [-1, 1]); '
+                                    'colours min-max over this scene'), query['note']

@@ -1,19 +1,26 @@
 """Text queries on a scene: python tools/query.py CONFIG CKPT --scene ID --text "a place to sit" [--text ...]
 
-Per query, writes <out>/<scene>.<query>.ply (points coloured by the score, viridis; field ``score``) and
-<out>/<scene>.<query>.png (top-down: RGB and the score), and prints which true classes the top-scoring points have.
-The score of a point is the softmax probability of the query when it competes with the model's own classes,
-softmax([<f, q>, <f, T_1>, ..., <f, T_C>])[0] (hicl/open_vocabulary.py:query_probabilities), in [0, 1].
+Per query, writes <out>/<scene>.<query>.ply (points coloured by the score, viridis; field ``score``: the raw score)
+and <out>/<scene>.<query>.png (top-down: RGB and the score), and prints the score's range, what it is and how it is
+coloured, and which true classes the top-scoring points have (hicl/text_queries.py).
+
+--score cosine (default): the cosine similarity of each point's feature and the text's embedding, both
+L2-normalised, raw in [-1, 1]; colours min-max over the scene, per text (its lowest point dark purple, its highest
+yellow). --score softmax [--vocabulary NAME_OR_FILE]: the probability of the text when it competes with the model's
+classes (or the vocabulary's names), softmax([<f, q>, <f, T_1>, ..., <f, T_C>])[0], in [0, 1]; colours fixed from 0
+to 1; class anchors with a cosine >= 0.99 to the text's are left out of its competitors, and named.
 Texts that are class names of the model's anchor file take those anchors; free texts need the CLIP text tower
 (--clip-pretrained) and a model trained with CLIP anchors.
 """
 import argparse
 import os.path as osp
+import textwrap
 
 from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.inference import SPLITS
-from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, query_slugs
+from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
+from hicl.text_queries import add_score_arguments, check_score_arguments, query_slugs
 
 
 def query_text(value):
@@ -47,10 +54,12 @@ def parse_args():
     parser.add_argument('--top', type=top_share, default=0.01,
                         help='share in (0, 1] of the labelled points, highest scores first, whose true classes are '
                              'printed (default: 0.01)')
+    add_score_arguments(parser)
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     args = add_settings_mismatch_argument(parser).parse_args()
+    check_score_arguments(parser, args)
     try:
         args.slugs = query_slugs(args.text)
     except ValueError as err:
@@ -67,25 +76,26 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes
-    from hicl.open_vocabulary import query_probabilities, text_anchors, top_point_classes
     from hicl.ply import write_point_ply
+    from hicl.text_queries import query_scorer, top_point_classes
     from hicl.visualization import heatmap_colours, render_top_down
     model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
-    anchors = text_anchors(args.text, cfg.model.decode_head.get('anchors_file'), args.clip_model,
-                           args.clip_pretrained)
+    score = query_scorer(args.text, cfg.model.decode_head.get('anchors_file'), args.score, args.vocabulary,
+                         args.clip_model, args.clip_pretrained)
     scene = next(predict_scenes(model, dataset, [args.scene]))
-    scores = query_probabilities(scene.features, anchors, model.decode_head.text_anchors)
-    num_classes = len(model.decode_head.text_anchors)
-    for text, slug, score in zip(args.text, args.slugs, scores.T):
+    for query, slug in zip(score(scene.features), args.slugs):
         stem = osp.join(args.out, f'{args.scene}.{slug}')
-        colours = heatmap_colours(score)
-        size = write_point_ply(f'{stem}.ply', scene.xyz, colours, score=score)
-        render_top_down(scene.xyz, [('RGB', scene.rgb / 255.0), (f'"{text}" (viridis, 0 to 1)', colours / 255.0)],
-                        f'{stem}.png', f'{args.scene}: score of "{text}" against the model\'s {num_classes} classes')
-        print(f'"{text}": score mean {score.mean():.3f}, max {score.max():.3f}; wrote {stem}.ply ({size / 1e6:.1f} MB) '
-              f'and {stem}.png')
-        top = top_point_classes(score, scene.truth, dataset.metainfo['classes'], args.top)
+        low, high = query.colour_range
+        colours = heatmap_colours(query.scores, low, high)
+        size = write_point_ply(f'{stem}.ply', scene.xyz, colours, score=query.scores)
+        render_top_down(scene.xyz, [('RGB', scene.rgb / 255.0),
+                                    (f'"{query.text}" ({query.method}, {low:.3f} to {high:.3f})', colours / 255.0)],
+                        f'{stem}.png', textwrap.fill(f'{args.scene}, "{query.text}": {query.statement()}', 110))
+        print(f'"{query.text}": {query.method} mean {query.scores.mean():.3f}, min {query.scores.min():.3f}, max '
+              f'{query.scores.max():.3f}; wrote {stem}.ply ({size / 1e6:.1f} MB) and {stem}.png')
+        print(f'  score: {query.statement()}')
+        top = top_point_classes(query.scores, scene.truth, dataset.metainfo['classes'], args.top)
         if top:
             print(f'  true classes of the top {100 * args.top:g}% labelled points: '
                   + ', '.join(f'{name} {100 * share:.0f}%' for name, share in top[:5]))

@@ -1,9 +1,12 @@
 """Write a self-contained browser page per scene (no server, no network; hicl/viewer.py):
 python tools/visualize.py CONFIG CKPT --scene ID [--scene ID ...] --html OUT_DIR_OR_FILE [--text "a chair" ...]
 
-Layers: RGB, ground truth, prediction and errors (when the scene has labels), one heatmap per --text (the score
-of the text against the model's classes, hicl/open_vocabulary.py) and the geometric consistency sets (when the
-converter wrote <data_root>/sets/<scene>.bin). Texts that are class names of the model's anchor file need nothing
+Layers: RGB, ground truth, prediction and errors (when the scene has labels), one heatmap per --text and the
+geometric consistency sets (when the converter wrote <data_root>/sets/<scene>.bin). A text's heatmap is scored as by
+tools/query.py (hicl/text_queries.py; --score): by default the cosine similarity of each point's feature and the
+text's embedding, both L2-normalised, coloured min-max over the scene; with --score softmax the probability of the
+text against the model's classes (or --vocabulary), coloured from 0 to 1. The layer's legend gives the scores of
+its colours and its note says which score it is. Texts that are class names of the model's anchor file need nothing
 more; free texts need the CLIP text tower (--clip-pretrained) and a model trained with CLIP anchors. Open a page
 with any browser; <page>#layer=prediction opens it on that layer.
 """
@@ -13,6 +16,7 @@ import os.path as osp
 from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 from hicl.inference import SPLITS
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
+from hicl.text_queries import add_score_arguments, check_score_arguments
 from hicl.viewer import DEFAULT_MAX_POINTS, PAGE_BUDGET_BYTES
 
 
@@ -26,6 +30,7 @@ def parse_args():
     parser.add_argument('--html', required=True, metavar='OUT',
                         help='folder for <scene>.html pages, or a .html file when there is one --scene')
     parser.add_argument('--text', action='append', default=[], help='text query shown as a heatmap (repeatable)')
+    add_score_arguments(parser)
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--max-points', type=int,
@@ -34,6 +39,7 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='seed of the subsampling')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     args = add_settings_mismatch_argument(parser).parse_args()
+    check_score_arguments(parser, args)
     if args.html.endswith('.html') and len(args.scene) > 1:
         parser.error(f'--html {args.html} is one file but {len(args.scene)} scenes were given: pass a folder')
     return args
@@ -60,19 +66,17 @@ def main():
     from tqdm import tqdm
 
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes, scene_ids
-    from hicl.open_vocabulary import query_probabilities, text_anchors
+    from hicl.text_queries import query_scorer
     from hicl.viewer import scene_layers, write_scene_page
     model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
     classes, palette = dataset.metainfo['classes'], dataset.metainfo['palette']
-    anchors = (text_anchors(args.text, cfg.model.decode_head.get('anchors_file'), args.clip_model,
-                            args.clip_pretrained) if args.text else None)
+    score = (query_scorer(args.text, cfg.model.decode_head.get('anchors_file'), args.score, args.vocabulary,
+                          args.clip_model, args.clip_pretrained) if args.text else None)
     index_of = {scene: index for index, scene in enumerate(scene_ids(dataset))}
     scenes = tqdm(predict_scenes(model, dataset, args.scene), total=len(args.scene), desc='scenes', unit='scene')
     for scene in scenes:
-        scores = (query_probabilities(scene.features, anchors, model.decode_head.text_anchors) if args.text
-                  else None)
-        queries = [(text, scores[:, q]) for q, text in enumerate(args.text)]
+        queries = score(scene.features) if score else []
         point_sets = scene_point_sets(dataset.get_data_info(index_of[scene.scene_id]), scene.xyz)
         layers = scene_layers(scene.rgb, scene.prediction, classes, palette, scene.truth, queries, point_sets)
         path = page_path(args.html, scene.scene_id)

@@ -6,7 +6,9 @@ class anchor, without retraining.
   ensemble of the training anchors (:func:`~hicl.pseudo_labels.anchors.encode_text_anchors`).
 - :class:`Vocabulary`: a class list for ``tools/test.py --vocabulary``, read from a JSON file, with the dataset
   classes each name stands for; :func:`evaluation_mapping` turns it into the classes the metric scores.
-- :func:`query_probabilities`: the per-point score of a text query (``tools/query.py``).
+
+Text queries (``tools/query.py``, ``tools/visualize.py --text``) use these anchors; :mod:`hicl.text_queries` scores
+them.
 
 Vocabulary file (JSON; ``configs/vocabularies/`` holds examples)::
 
@@ -20,7 +22,6 @@ miss of the point's true class; at least one name must map to a class). Dataset 
 out of the metric. Such a vocabulary's mIoU averages its K scored classes, not the dataset's C: with merges or
 left-out classes it is not comparable to the ordinary test's mIoU.
 """
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -30,10 +31,10 @@ import numpy as np
 from .pseudo_labels.anchors import encode_text_anchors, prompt_templates, read_text_anchor_file
 
 DEFAULT_CLIP_MODEL = 'ViT-B-16'
-QUERY_SLUG_BYTES = 60  # longer slugs are cut and end in a hash of the text: file names stay under 255 bytes
+RANDOM_TOWER_SEED = 0
 CLIP_WEIGHTS_HELP = ('CLIP weights for the text tower: a local open_clip checkpoint file (e.g. ViT-B-16.pt of '
                      "OpenAI's release), an open_clip tag such as 'openai' where downloads work, or 'none' (random "
-                     'weights: tests the pipeline, recognises nothing)')
+                     f'weights drawn with seed {RANDOM_TOWER_SEED}: tests the pipeline, recognises nothing)')
 # The shipped vocabularies, configs/vocabularies of the repository (the package is installed in place).
 VOCABULARY_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'configs',
                                               'vocabularies'))
@@ -42,14 +43,19 @@ VOCABULARY_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '
 def clip_text_anchors(texts, clip_model=DEFAULT_CLIP_MODEL, clip_pretrained=None):
     """(Q, D) float32 unit anchors of ``texts`` from the open_clip text tower with the prompt ensemble.
 
-    clip_pretrained: see CLIP_WEIGHTS_HELP; None raises ValueError (there are no weights to encode with).
+    clip_pretrained: see CLIP_WEIGHTS_HELP; None raises ValueError (there are no weights to encode with); 'none'
+    draws the weights with RANDOM_TOWER_SEED (the global random state is left as it was), so that every call
+    gets the same tower.
     """
     if clip_pretrained is None:
         raise ValueError(f'texts {list(texts)} need the CLIP text tower, but no weights were given: pass '
                          f'--clip-pretrained ({CLIP_WEIGHTS_HELP}), or an anchor file holding them')
     import open_clip
+    import torch
     weights = None if str(clip_pretrained).lower() == 'none' else clip_pretrained
-    model = open_clip.create_model(clip_model, pretrained=weights)
+    with torch.random.fork_rng():
+        torch.manual_seed(RANDOM_TOWER_SEED)
+        model = open_clip.create_model(clip_model, pretrained=weights)
     return encode_text_anchors(model, open_clip.get_tokenizer(clip_model), list(texts), prompt_templates())
 
 
@@ -203,25 +209,6 @@ def evaluation_mapping(vocabulary, dataset_classes):
                              dataset_classes=tuple(dataset_classes))
 
 
-def query_probabilities(features, query_anchors, vocabulary_anchors):
-    """(N, Q) score of each of Q text queries at N points: the softmax probability of the query when it competes
-    with the vocabulary's classes alone, softmax([<f, q>, <f, T_1>, ..., <f, T_C>])[0] (the logits the net was
-    trained with). A vocabulary anchor equal to the query's (a query that is a vocabulary name) is left out of
-    its competitors.
-
-    features: (N, D) point features; query_anchors: (Q, D); vocabulary_anchors: (C, D). numpy or torch arrays.
-    """
-    import torch
-    features, queries, vocabulary = (torch.as_tensor(np.asarray(a), dtype=torch.float32)
-                                     for a in (features, query_anchors, vocabulary_anchors))
-    scores = []
-    for query in queries:
-        others = vocabulary[~torch.isclose(vocabulary, query[None], atol=1e-6).all(1)]
-        logits = features @ torch.cat([query[None], others]).t()
-        scores.append(logits.softmax(dim=1)[:, 0])
-    return torch.stack(scores, dim=1).numpy()
-
-
 def configure_open_vocabulary(cfg, vocabulary):
     """Make ``cfg``'s test metric score ``vocabulary`` on its test dataset's classes; returns the
     :class:`EvaluationMapping` and the :class:`~hicl.engine.hooks.OpenVocabularyHook` to register on the runner
@@ -234,44 +221,3 @@ def configure_open_vocabulary(cfg, vocabulary):
     mapping = evaluation_mapping(vocabulary, classes)
     cfg.test_evaluator.class_mapping = mapping.as_config()
     return mapping, OpenVocabularyHook(vocabulary.anchors, vocabulary.names)
-
-
-def top_point_classes(scores, truth, classes, top_fraction=0.01):
-    """What the highest-scoring points of a query are: [(class name, share of the top points)], largest share
-    first, over the ``ceil(top_fraction * L)`` labelled points (truth >= 0, of L) with the highest (N,) scores."""
-    scores, truth = np.asarray(scores), np.asarray(truth)
-    labelled = np.flatnonzero(truth >= 0)
-    if not len(labelled):
-        return []
-    count = max(1, int(np.ceil(top_fraction * len(labelled))))
-    top = labelled[np.argsort(-scores[labelled], kind='stable')[:count]]
-    ids, counts = np.unique(truth[top], return_counts=True)
-    order = np.argsort(-counts, kind='stable')
-    return [(classes[ids[i]], counts[i] / count) for i in order]
-
-
-def query_slug(text):
-    """A file-name part for a query text: 'a place to sit' -> 'a_place_to_sit' (lower-case letters and digits, any
-    other run as one '_'). A slug over QUERY_SLUG_BYTES bytes (UTF-8) is cut there and ends in '-' and 8 hex digits
-    of the SHA-1 of the whole text, so that distinct long texts keep distinct names within file-name limits."""
-    slug = ''.join(char if char.isalnum() else '_' for char in text.strip().lower())
-    slug = '_'.join(part for part in slug.split('_') if part) or 'query'
-    if len(slug.encode()) <= QUERY_SLUG_BYTES:
-        return slug
-    cut = slug.encode()[:QUERY_SLUG_BYTES].decode(errors='ignore').rstrip('_')
-    digest = hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()
-    return f'{cut}-{digest[:8]}'
-
-
-def query_slugs(texts):
-    """[:func:`query_slug` of each text], refusing two texts with the same slug (the second's files would replace
-    the first's) with a ValueError naming both."""
-    owners = {}
-    for text in texts:
-        slug = query_slug(text)
-        if slug in owners:
-            raise ValueError(f'the texts {owners[slug]!r} and {text!r} would both be written to the files '
-                             f'<scene>.{slug}.ply/.png (file names keep lower-case letters and digits only): '
-                             'drop one, or make them differ in letters or digits')
-        owners[slug] = text
-    return list(owners)

@@ -93,12 +93,12 @@ def error_layer(prediction, truth):
                  f'{wrong} of {num_labelled} labelled points wrong ({wrong / max(num_labelled, 1):.1%})')
 
 
-def heatmap_layer(name, scores, note=''):
-    """A :class:`Layer` of (N,) scores in [0, 1] as heatmap colours, its legend a colour bar of
-    HEATMAP_LEGEND_STEPS swatches from 0 to 1."""
-    steps = np.linspace(0, 1, HEATMAP_LEGEND_STEPS)
-    legend = [(f'{step:.1f}', tuple(colour.tolist())) for step, colour in zip(steps, heatmap_colours(steps))]
-    return Layer(name, heatmap_colours(scores), legend, note)
+def heatmap_layer(name, scores, note='', low=0.0, high=1.0):
+    """A :class:`Layer` of (N,) scores in [low, high] as heatmap colours (low dark purple, high yellow), its legend
+    a colour bar of HEATMAP_LEGEND_STEPS swatches labelled with the scores they stand for, from low to high."""
+    steps = np.linspace(low, high, HEATMAP_LEGEND_STEPS)
+    legend = [(f'{step:.3f}', tuple(colour.tolist())) for step, colour in zip(steps, heatmap_colours(steps, low, high))]
+    return Layer(name, heatmap_colours(scores, low, high), legend, note)
 
 
 def set_layer(point_sets, seed=0):
@@ -116,8 +116,9 @@ def scene_layers(rgb, prediction, classes, palette, truth=None, queries=(), poin
     point), 'prediction', one 'query: <text>' heatmap per query, 'sets' (when ``point_sets`` is given).
 
     rgb: (N, 3) uint8 point colours; prediction, truth: (N,) int class ids (truth < 0: unlabelled);
-    classes, palette: the dataset's class names and (C, 3) RGB palette; queries: (text, (N,) scores in [0, 1])
-    pairs; point_sets: (N,) int set ids or None.
+    classes, palette: the dataset's class names and (C, 3) RGB palette; queries:
+    :class:`hicl.text_queries.QueryScores` (the layer's colour range and note are theirs); point_sets: (N,) int
+    set ids or None.
     """
     layers = [Layer('RGB', np.asarray(rgb, dtype=np.uint8))]
     labelled = truth is not None and (np.asarray(truth) >= 0).any()
@@ -126,9 +127,8 @@ def scene_layers(rgb, prediction, classes, palette, truth=None, queries=(), poin
     layers.append(class_layer('prediction', prediction, classes, palette))
     if labelled:
         layers.append(error_layer(prediction, truth))
-    for text, scores in queries:
-        layers.append(heatmap_layer(f'query: {text}', scores,
-                                    f'P("{text}") when it competes with the {len(classes)} classes of the model'))
+    for query in queries:
+        layers.append(heatmap_layer(f'query: {query.text}', query.scores, query.statement(), *query.colour_range))
     if point_sets is not None:
         layers.append(set_layer(point_sets))
     return layers

@@ -44,15 +44,18 @@ def _heatmap_lut():
     return rgb8(matplotlib.colormaps[HEATMAP_COLORMAP](np.linspace(0, 1, 256))[:, :3])
 
 
-def heatmap_colours(scores):
-    """(N, 3) uint8 perceptual colours (viridis: dark purple at 0, yellow at 1) of (N,) scores in [0, 1]."""
+def heatmap_colours(scores, low=0.0, high=1.0):
+    """(N, 3) uint8 perceptual colours (viridis: dark purple at ``low``, yellow at ``high``) of (N,) scores in
+    [low, high], mapped linearly (``high == low``: all dark purple)."""
     scores = np.asarray(scores, dtype=np.float64)
     finite = scores[np.isfinite(scores)]
-    if scores.ndim != 1 or finite.size != scores.size or ((finite < 0) | (finite > 1)).any():
+    if scores.ndim != 1 or finite.size != scores.size or ((finite < low) | (finite > high)).any():
         value_range = f'[{finite.min():.3g}, {finite.max():.3g}]' if finite.size else 'none'
-        raise ValueError(f'heatmap scores must be an (N,) array of finite values in [0, 1]; got shape {scores.shape} '
-                         f'with {scores.size - finite.size} NaN/infinite values and finite range {value_range}')
-    return _heatmap_lut()[np.round(scores * 255).astype(np.int64)]
+        raise ValueError(f'heatmap scores must be an (N,) array of finite values in [{low:.3g}, {high:.3g}]; got '
+                         f'shape {scores.shape} with {scores.size - finite.size} NaN/infinite values and finite range '
+                         f'{value_range}')
+    shares = (scores - low) / (high - low) if high > low else np.zeros_like(scores)
+    return _heatmap_lut()[np.round(shares * 255).astype(np.int64)]
 
 
 def set_colours(point_sets, seed=0):
