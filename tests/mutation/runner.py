@@ -86,9 +86,10 @@ def distinct_specs(specs):
 
 
 def failed_tests(output):
-    """Node ids of the failed and erroring tests in pytest's short summary (``-rfE``), in order."""
-    return [line.split()[1] for line in output.splitlines() if line.startswith(('FAILED ', 'ERROR ')) and
-            len(line.split()) > 1]
+    """Node ids of the failed and erroring tests in pytest's short summary (``-rfE``: 'FAILED <node id> - <message>';
+    a parametrised id may hold spaces), in order."""
+    return [line.split(' ', 1)[1].split(' - ', 1)[0] for line in output.splitlines()
+            if line.startswith(('FAILED ', 'ERROR '))]
 
 
 def run_pytest(copy, specs, timeout, stop_at_first=True):
