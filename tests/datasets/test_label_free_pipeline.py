@@ -124,3 +124,12 @@ def test_a_crafted_info_file_is_refused_without_running_it(synthrooms_tiny, tmp_
     (root / 'hicl_infos_train.pkl').write_bytes(b'\x80\x05trunc')
     with pytest.raises(InfoFileError, match=f'info file {info_file} is truncated or not'):
         build(root)
+
+
+def test_a_sample_holds_distinct_frames(synthrooms_tiny):
+    from hicl.datasets.transforms import LoadSceneFrames
+    info = build(synthrooms_tiny).get_data_info(0)
+    np.random.seed(0)
+    for num_frames in (2, 3, 4, 4, 4):  # of the scene's 4 frames
+        views = LoadSceneFrames(num_frames=num_frames)(dict(info))['views']
+        assert len(set(views['frame_ids'])) == num_frames

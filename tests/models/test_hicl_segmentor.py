@@ -158,6 +158,30 @@ def test_the_necks_train_from_the_correlation_stage_on(anchors_file):
     assert gradient_owners(model, losses_at(model, 1)) == everything
 
 
+def test_unlabelled_pairs_change_no_loss(anchors_file):
+    """Pairs with the head's ignore index (255: no pixel label) neither make correlation tokens nor supervise them:
+    giving every point without a pair an unlabelled one leaves each loss of the last stage as it was."""
+    model = with_one_backbone_pass(full_model(anchors_file).train())
+    model.set_stage(2)
+
+    def losses_of(batch):
+        data = model.data_preprocessor(batch, True)
+        torch.manual_seed(1)  # the same correlation sample
+        return only_losses(model(**data, mode='loss'))
+
+    plain, padded = training_batch(), training_batch()
+    for sample in padded['data_samples']:
+        seen = sample.pseudo_pairs.point_idx
+        everything = torch.arange(len(sample.point_sets))
+        unseen = everything[~torch.isin(everything, seen)]
+        sample.pseudo_pairs = pairs(torch.cat([seen, unseen]).tolist(),
+                                    sample.pseudo_pairs.label.tolist() + [IGNORE] * len(unseen))
+    expected, got = losses_of(plain), losses_of(padded)
+    assert set(got) == set(expected) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
+    for name in expected:
+        assert torch.allclose(got[name], expected[name], rtol=1e-5), name
+
+
 def modules_reached_by(model, loss):
     """The top-level modules whose parameters get a non-zero gradient from ``loss`` alone."""
     model.zero_grad()
