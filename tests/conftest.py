@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / 'shared' / 'data'
@@ -18,6 +19,17 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f'real sample data not found at {SHARED_DATA} (only present in the project workspace)')
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_thread():
+    """Run the net in this process with one thread: spconv's multi-threaded CPU kernels sum in a varying order, so
+    two passes of the same checkpoint can differ on near-tie points (see tests/test_training.py); single-threaded
+    they agree."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def exact_labeller():

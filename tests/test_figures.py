@@ -198,7 +198,7 @@ def test_plot_predictions_on_a_tiny_scene(synthrooms_tiny, random_nets, tmp_path
     assert f'{scene.scene_id}  ' in out and out.split(scene.scene_id)[1].split()[:2] == printed
 
 
-def test_plot_features_on_a_tiny_scene(synthrooms_tiny, random_nets, tmp_path, capsys, monkeypatch):
+def test_plot_features_on_a_tiny_scene(synthrooms_tiny, random_nets, tmp_path, capsys, monkeypatch, one_thread):
     """With a cap above every class's count all labelled points are drawn: the printed compactness of each net is
     that of all its labelled features, computed here in numpy (t-SNE, tested above, is replaced by a cheap
     projection to keep the test fast)."""

@@ -209,16 +209,6 @@ def test_head_refuses_anchors_of_another_dimension(synthrooms_tiny, tmp_path):
 
 # --- tools/test.py's path on a trained tiny model ---------------------------------------------------------------
 
-@pytest.fixture
-def one_thread():
-    """Run the net with one thread: spconv's multi-threaded CPU kernels sum in a varying order, so two passes of
-    the same checkpoint can differ on near-tie points (see tests/test_training.py); single-threaded they agree."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def tiny_trained(synthrooms_tiny, tmp_path_factory):
     """(data root, checkpoint) of the baseline trained for 12 iterations (lr 1e-2, no validation) on the tiny set,

@@ -268,7 +268,7 @@ def test_page_draws_each_layer_in_headless_chromium(chromium, tmp_path):
 
 # --- tools/visualize.py on a tiny model -------------------------------------------------------------------------
 
-def test_cli_writes_a_consistent_page_of_a_tiny_model(synthrooms_tiny, tmp_path):
+def test_cli_writes_a_consistent_page_of_a_tiny_model(synthrooms_tiny, tmp_path, one_thread):
     import matplotlib
     from mmdet3d.registry import MODELS
     from mmengine.registry import init_default_scope
