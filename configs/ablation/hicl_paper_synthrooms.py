@@ -1,4 +1,4 @@
-# The paper-faithful reference of HICL on SynthRooms (issue 15): the correlation necks exactly as in
+# The paper-faithful reference of HICL on SynthRooms (docs/correlation_study.md): the correlation necks exactly as in
 # _base_/hicl_paper.py (3-layer ViT blocks at the full 512-d width, 8 heads, MLP ratio 4, PyTorch's default
 # initialisation, so the necks do NOT start as the identity; M = 1024 points per scene drawn with the paper's
 # M_k = M * N_k / N; AdamW 2e-4 on the cosine schedule), on the CPU demo's 30 epochs (360 iterations of batch 2)
