@@ -1,4 +1,5 @@
 """Shared fixtures: the real sample folder and a tiny SynthRooms dataset with noise-free pseudo-labels."""
+import os
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,38 @@ EXACT_LABELLER = dict(token_size=1, upsample='nearest', scene_confusion_prob=0, 
                       bleed_prob=0, token_confusion_prob=0, token_noise_prob=0, look_confusion_prob=0)
 
 
+# In CI (CI=true) every test runs: a missing sample folder or browser fails the test that needs it.
+IN_CI = os.environ.get('CI', '').lower() in ('true', '1', 'yes')
+
+
+def pytest_report_header(config):
+    if IN_CI:
+        return (f'CI=true: tests whose real sample data ({SHARED_DATA}) or browser is missing FAIL instead of '
+                'skipping')
+    return f'tests whose real sample data ({SHARED_DATA}) or browser is missing skip with the reason (CI=true: fail)'
+
+
+def unavailable(reason: str):
+    """Stop the current test because something it needs is missing: a skip with ``reason`` on a user's machine, a
+    failure with ``reason`` in CI (CI=true), where a skipped real-data test would hide a regression."""
+    if IN_CI:
+        pytest.fail(f'{reason} [CI=true: a test whose data or browser is missing fails instead of skipping]',
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_path(relative: str) -> Path:
+    """``<repo>/../shared/data/<relative>``, or :func:`unavailable` naming it when it does not exist."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        unavailable(f'real sample data not found: {path} (the sample folder ../shared/data beside the clone)')
+    return path
+
+
 @pytest.fixture
 def shared_data():
-    """``<repo>/../shared/data`` (real samples); skips when absent, as in a user's fresh clone."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f'real sample data not found at {SHARED_DATA} (only present in the project workspace)')
-    return SHARED_DATA
+    """``<repo>/../shared/data`` (real samples); when absent, skips (a user's fresh clone) or fails (CI=true)."""
+    return shared_path('.').resolve()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from hicl.text_queries import Competitors, score_texts
 from hicl.viewer import (BACKGROUND, PAGE_BUDGET_BYTES, PAGE_OVERHEAD_BYTES, Layer, bytes_per_point, class_layer,
                          default_max_points, error_layer, heatmap_layer, scene_layers, write_scene_page)
 from hicl.visualization import error_colours, heatmap_colours
-from tests.conftest import REPO
+from tests.conftest import REPO, unavailable
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
 
 CHROMIUM = '/usr/bin/chromium'
@@ -209,7 +209,7 @@ def test_a_cap_below_one_is_refused(tmp_path):
 @pytest.fixture(scope='module')
 def chromium():
     if not os.path.isfile(CHROMIUM):
-        pytest.skip(f'{CHROMIUM} is missing: install it with tools/install_chromium.sh (root, Debian) to test the '
+        unavailable(f'{CHROMIUM} is missing: install it with tools/install_chromium.sh (root, Debian) to test the '
                     'viewer page in a browser')
     return CHROMIUM
 

@@ -19,7 +19,7 @@ from hicl.geometry.nuscenes import NUSCENES_CAMERAS, NUSCENES_IMAGE_SIZE
 from hicl.label_sets import NUSCENES16_CLASSES, NUSCENES_LIDARSEG_TO_16
 from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
 from hicl.pseudo_labels.cache import PseudoLabelCache, make_manifest
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import REPO, SHARED_DATA, shared_path
 
 LABEL_SIZE = (400, 225)
 DEMO_POINTS = 34688
@@ -42,9 +42,7 @@ def band_labels(camera_index):
 def demo_root(tmp_path_factory):
     """A data root for the demo sweep: its info (with pts_sets_path), per-sweep sets, band pseudo-labels,
     random anchors. The LiDAR file and images stay in ../shared/data (data_prefix points there)."""
-    demo = SHARED_DATA / 'nuscenes_demo'
-    if not demo.is_dir():
-        pytest.skip(f'real nuScenes demo sweep not found at {demo} (only present in the project workspace)')
+    demo = shared_path('nuscenes_demo')
     root = tmp_path_factory.mktemp('nuscenes_demo')
     infos = json.loads((demo / 'info.json').read_text())
     info = infos['data_list'][0]
