@@ -5,5 +5,5 @@ _base_ = ['./_base_/datasets/nuscenes_label_free.py', './_base_/models/spvcnn_cl
           './_base_/schedules/sgd_cosine.py', './_base_/default_runtime.py']
 
 train_cfg = dict(max_epochs=30, val_interval=5)
-# The HICL stages (paper 3.4): L^_ce from epoch 11, L_kl from epoch 21 (0-based 10 and 20).
-correlation_stages = [dict(type='CorrelationStageHook', correlation_epoch=10, feedback_epoch=20)]
+# The HICL stages are the paper's (3.4; default_hooks.correlation_stages of _base_/default_runtime.py): L^_ce from
+# epoch 11, L_kl from epoch 21.

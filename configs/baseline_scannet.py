@@ -5,5 +5,5 @@ _base_ = ['./_base_/datasets/scannet_label_free.py', './_base_/models/minkunet14
           './_base_/schedules/sgd_cosine.py', './_base_/default_runtime.py']
 
 model = dict(decode_head=dict(anchors_file='data/scannet/text_anchors.npz'))
-# The HICL stages (paper 3.4): L^_ce from epoch 11, L_kl from epoch 21 (0-based 10 and 20).
-correlation_stages = [dict(type='CorrelationStageHook', correlation_epoch=10, feedback_epoch=20)]
+# The HICL stages are the paper's (3.4; default_hooks.correlation_stages of _base_/default_runtime.py): L^_ce from
+# epoch 11, L_kl from epoch 21.

@@ -12,8 +12,7 @@ model = dict(data_preprocessor=dict(voxel_layer=dict(voxel_size=[voxel_size] * 3
              decode_head=dict(anchors_file='data/synthrooms/text_anchors.npz'))
 train_dataloader = dict(batch_size=2)
 train_cfg = dict(val_interval=2)
-default_hooks = dict(logger=dict(interval=6))
 # The HICL rows' stages (paper 3.4): L^_ce from epoch 6, L_kl from epoch 11 (0-based 5 and 10), i.e. after a
 # sixth and a third of the 30 epochs. The paper starts them after a twelfth and a sixth (epochs 11 and 21 of 120;
 # in proportion about epochs 3 and 5 of 30); at 60 epochs (train_cfg.max_epochs=60) these are its proportions.
-correlation_stages = [dict(type='CorrelationStageHook', correlation_epoch=5, feedback_epoch=10)]
+default_hooks = dict(logger=dict(interval=6), correlation_stages=dict(correlation_epoch=5, feedback_epoch=10))

@@ -13,6 +13,5 @@ model = dict(backbone=dict(base_channels=16, encoder_channels=[16, 32, 64, 128],
                            decoder_channels=[64, 64, 48, 48], decoder_blocks=[1, 1, 1, 1]),
              decode_head=dict(channels=48, anchors_file='data/synthstreet/text_anchors.npz'))
 train_cfg = dict(max_epochs=20, val_interval=5)
-default_hooks = dict(logger=dict(interval=8))
 # HICL's stages (paper 3.4) scaled to 20 epochs: L^_ce from epoch 5, L_kl from epoch 9 (0-based 4 and 8).
-correlation_stages = [dict(type='CorrelationStageHook', correlation_epoch=4, feedback_epoch=8)]
+default_hooks = dict(logger=dict(interval=8), correlation_stages=dict(correlation_epoch=4, feedback_epoch=8))

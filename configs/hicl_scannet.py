@@ -5,6 +5,3 @@ _base_ = ['./baseline_scannet.py', './_base_/hicl_paper.py']
 
 train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))
 model = {{_base_.hicl_model}}
-optim_wrapper = dict(_delete_=True, constructor='CorrelationOptimWrapperConstructor', net={{_base_.optim_wrapper}},
-                     necks={{_base_.neck_optim_wrapper}})
-custom_hooks = {{_base_.correlation_stages}}

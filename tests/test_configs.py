@@ -40,9 +40,9 @@ def test_hicl_scannet_has_the_papers_settings():
     assert cfg.model.num_samples == 1024 and cfg.train_cfg.max_epochs == 120
     assert cfg.train_dataloader.batch_size == 8
     assert cfg.model.data_preprocessor.voxel_layer.voxel_size == [0.05] * 3
-    assert cfg.optim_wrapper.net.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
     assert cfg.optim_wrapper.necks.optimizer['type'] == 'AdamW' and cfg.optim_wrapper.necks.optimizer['lr'] == 2e-4
-    hook = cfg.custom_hooks[0]
+    hook = cfg.default_hooks.correlation_stages
     assert (hook.type, hook.correlation_epoch, hook.feedback_epoch) == ('CorrelationStageHook', 10, 20)
 
 
@@ -82,10 +82,10 @@ def test_hicl_nuscenes_has_the_papers_settings_and_exp1_variant():
         assert c.model.decode_head.num_classes == 16
         pairing = next(t for t in c.train_dataloader.dataset.pipeline if t['type'] == 'PairPointsWithPixels')
         assert not pairing.use_depth and pairing.min_depth == 1.0
-    assert cfg.optim_wrapper.net.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
-    assert baseline.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
+    assert cfg.optim_wrapper == baseline.optim_wrapper  # one schedule: the necks' optimizer is used when present
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)
     assert cfg.model.num_samples == 1024 and cfg.model.intra_scene_neck.transformer.get('embed_dims') is None
-    hook = cfg.custom_hooks[0]  # the paper's absolute stage epochs (3.4), as on ScanNet
+    hook = cfg.default_hooks.correlation_stages  # the paper's absolute stage epochs (3.4), as on ScanNet
     assert (hook.type, hook.correlation_epoch, hook.feedback_epoch) == ('CorrelationStageHook', 10, 20)
     assert components(load('hicl_synthstreet')) == components(cfg)
     assert load('pseudo_labels/maskclip_nuscenes').pseudo_labels == cfg.pseudo_labels
@@ -126,10 +126,31 @@ def test_every_config_resolves_within_four_levels():
     assert depths['hicl_synthrooms.py'] == depths['ablation/exp5_feedback_kl.py'] == 4
 
 
-def test_the_demo_config_is_the_last_ablation_row():
+def test_the_demo_config_is_the_last_ablation_row_without_its_diagnostics():
     demo, row = load('hicl_synthrooms'), load('ablation/exp5_feedback_kl')
-    for key in ('model', 'optim_wrapper', 'param_scheduler', 'custom_hooks', 'train_cfg', 'train_dataloader'):
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'train_dataloader'):
         assert demo.to_dict()[key] == row.to_dict()[key], key
+    hooks = {name: dict(hook) for name, hook in demo.default_hooks.items()}
+    hooks.update(correlation_probe=dict(type='CorrelationProbeHook', interval=1),
+                 correlation_instruments=dict(type='CorrelationInstrumentHook', interval=10))
+    assert row.to_dict()['default_hooks'] == hooks
+
+
+def training_configs():
+    """The shipped configs tools/train.py runs (not _base_/ parts nor pseudo_labels/ labeller settings)."""
+    return sorted(str(path.relative_to(REPO / 'configs'))[:-3] for path in (REPO / 'configs').rglob('*.py')
+                  if '_base_' not in path.parts and 'pseudo_labels' not in path.parts)
+
+
+@pytest.mark.parametrize('name', training_configs())
+def test_diagnostics_run_only_in_the_configs_that_study_the_necks(name):
+    hooks = load(name).default_hooks
+    probe, instruments = hooks.correlation_probe.interval, hooks.correlation_instruments.interval
+    if name.startswith('ablation/'):
+        assert (probe, instruments) == (1, 10)
+    else:
+        assert (probe, instruments) == (0, 0)
+    assert 'custom_hooks' not in load(name)  # the stages are default_hooks.correlation_stages of every config
 
 
 @pytest.mark.parametrize('name', ['baseline_synthrooms', 'hicl_synthrooms', 'hicl_scannet', 'baseline_nuscenes'])

@@ -46,7 +46,7 @@ def tiny_config(root, work_dir, max_epochs, config=CONFIG):
 def tiny_hicl_config(root, work_dir, max_epochs):
     """HICL on the tiny set with one epoch per stage: L_ce in epoch 1, + L^_ce in epoch 2, + L_kl in epoch 3."""
     cfg = tiny_config(root, work_dir, max_epochs, config=HICL_CONFIG)
-    cfg.custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=1, feedback_epoch=2)]
+    cfg.default_hooks.correlation_stages.update(correlation_epoch=1, feedback_epoch=2)
     cfg.model.num_samples = 64
     return cfg
 
@@ -190,7 +190,7 @@ def test_dist_train_two_processes_gloo(synthrooms_tiny, tmp_path):
     out = subprocess.run(
         ['bash', 'tools/dist_train.sh', HICL_CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
          *as_cli_options(tiny_overrides(synthrooms_tiny, 1, batch_size=1)), 'model.num_samples=64',
-         'custom_hooks.0.correlation_epoch=0', 'custom_hooks.0.feedback_epoch=0'],
+         'default_hooks.correlation_stages.correlation_epoch=0', 'default_hooks.correlation_stages.feedback_epoch=0'],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]

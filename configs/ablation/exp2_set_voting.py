@@ -3,3 +3,4 @@
 _base_ = ['../baseline_synthrooms.py']
 
 train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))
+default_hooks = {{_base_.neck_diagnostics}}

@@ -4,8 +4,6 @@
 # neck's outputs instead (a chained variant, not the paper's).
 _base_ = ['../baseline_synthrooms.py', '../_base_/hicl_cpu.py']
 
-train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))  # EXP II's
 model = {{_base_.inter_scene_model}}
-optim_wrapper = dict(_delete_=True, constructor='CorrelationOptimWrapperConstructor', net={{_base_.optim_wrapper}},
-                     necks={{_base_.neck_optim_wrapper}})
-custom_hooks = {{_base_.correlation_stages}}
+default_hooks = {{_base_.neck_diagnostics}}

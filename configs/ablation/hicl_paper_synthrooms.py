@@ -6,8 +6,6 @@
 # (0-based; 2.5 rounded up), so the necks train for 324 iterations.
 _base_ = ['../baseline_synthrooms.py', '../_base_/hicl_paper.py']
 
-train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.refined_train_pipeline}}))  # EXP II's
 model = {{_base_.hicl_model}}
-optim_wrapper = dict(_delete_=True, constructor='CorrelationOptimWrapperConstructor', net={{_base_.optim_wrapper}},
-                     necks={{_base_.neck_optim_wrapper}})
-custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=3, feedback_epoch=5)]
+default_hooks = dict(_base_.neck_diagnostics, correlation_stages=dict(correlation_epoch=3, feedback_epoch=5))

@@ -134,7 +134,7 @@ def train_config(config, root, work_dir):
 def test_nuscenes_configs_train_on_the_demo_sweep(config, demo_root, tmp_path):
     cfg = train_config(config, demo_root, tmp_path)
     if config == 'hicl_nuscenes.py':
-        cfg.custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=0, feedback_epoch=1)]
+        cfg.default_hooks.correlation_stages.update(correlation_epoch=0, feedback_epoch=1)
         cfg.model.num_samples = 128
     runner = Runner.from_cfg(cfg)
     assert type(runner.model.backbone).__name__ == 'SPVCNNSpconvBackbone'

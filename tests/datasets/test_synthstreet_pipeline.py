@@ -193,7 +193,7 @@ def test_outdoor_configs_train_validate_and_test(config, street, tmp_path):
     cfg.train_dataloader.batch_size = 4
     cfg.train_cfg.update(max_epochs=2, val_interval=2)
     if config == 'hicl_synthstreet.py':
-        cfg.custom_hooks = [dict(type='CorrelationStageHook', correlation_epoch=0, feedback_epoch=1)]
+        cfg.default_hooks.correlation_stages.update(correlation_epoch=0, feedback_epoch=1)
         cfg.model.num_samples = 64
     runner = Runner.from_cfg(cfg)
     runner.train()

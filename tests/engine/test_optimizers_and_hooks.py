@@ -5,15 +5,16 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmdet3d.registry import MODELS
-from mmengine.optim import build_optim_wrapper
+from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from hicl.engine import CorrelationStageHook, JointOptimWrapperDict, stage_at_epoch
+from hicl.engine import CorrelationInstrumentHook, CorrelationStageHook, JointOptimWrapperDict, stage_at_epoch
 from hicl.models import HICLSegmentor
 
-OPTIM_WRAPPER = dict(constructor='CorrelationOptimWrapperConstructor',
-                     net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)),
+# the schedule's wrapper (the net's) with the necks' as its key ``necks``, as configs/_base_/schedules/ write it
+OPTIM_WRAPPER = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4),
+                     constructor='CorrelationOptimWrapperConstructor',
                      necks=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4)))
 
 
@@ -65,11 +66,19 @@ def test_one_backward_updates_both_optimizers():
     assert all(p.grad is None for p in model.parameters())  # zeroed for the next iteration
 
 
+def test_a_model_without_necks_gets_the_schedules_wrapper_alone():
+    model = TinyHICL(with_necks=False)
+    wrapper = build_optim_wrapper(model, OPTIM_WRAPPER)
+    assert type(wrapper) is OptimWrapper and type(wrapper.optimizer).__name__ == 'SGD'
+    assert wrapper.optimizer.defaults['momentum'] == 0.9 and wrapper.get_lr() == {'lr': [0.2]}
+    assert [p for group in wrapper.optimizer.param_groups for p in group['params']] == list(model.parameters())
+
+
 def test_constructor_errors_name_the_fix():
-    with pytest.raises(KeyError, match='exactly the keys net and necks'):
-        build_optim_wrapper(TinyHICL(), dict(OPTIM_WRAPPER, backbone=dict(type='OptimWrapper')))
-    with pytest.raises(ValueError, match='use a single OptimWrapper'):
-        build_optim_wrapper(TinyHICL(with_necks=False), OPTIM_WRAPPER)
+    with pytest.raises(KeyError, match="needs optim_wrapper.necks"):
+        build_optim_wrapper(TinyHICL(), {key: value for key, value in OPTIM_WRAPPER.items() if key != 'necks'})
+    with pytest.raises(ValueError, match='paramwise_cfg is not supported'):
+        build_optim_wrapper(TinyHICL(), dict(OPTIM_WRAPPER, paramwise_cfg=dict(norm_decay_mult=0)))
 
 
 def test_stage_boundaries_are_the_papers_when_configured_so():
@@ -96,12 +105,14 @@ def test_hook_sets_the_stage_of_the_epoch_and_logs_switches():
     assert runner.model.stage == 1 and 'training stage 1' in logged[0]
 
 
-def test_hook_refuses_bad_boundaries_and_models_without_stages():
+def test_hook_refuses_bad_boundaries_and_leaves_models_without_stages_alone():
     with pytest.raises(ValueError, match='need 0 <= correlation_epoch <= feedback_epoch'):
         CorrelationStageHook(correlation_epoch=5, feedback_epoch=3)
-    runner, _ = runner_at(0, nn.Linear(2, 2))
-    with pytest.raises(TypeError, match='needs a model with set_stage'):
-        CorrelationStageHook().before_train_epoch(runner)
+    runner, logged = runner_at(0, nn.Linear(2, 2))  # a baseline: every config carries the hook
+    runner.max_epochs = 1
+    CorrelationStageHook().before_train(runner)
+    CorrelationStageHook().before_train_epoch(runner)
+    assert logged == [] and not hasattr(runner.model, 'stage')
 
 
 @pytest.mark.parametrize('model_kwargs, max_epochs, unreached', [
@@ -120,3 +131,40 @@ def test_hook_accepts_a_schedule_that_reaches_every_stage_of_the_model():
     hook.before_train(SimpleNamespace(model=TinyHICL(with_feedback=True), max_epochs=11))
     hook.before_train(SimpleNamespace(model=TinyHICL(), max_epochs=6))  # no feedback loss: its stage is not needed
     hook.before_train(SimpleNamespace(model=TinyHICL(with_necks=False), max_epochs=1))  # EXP I/II: no necks
+
+
+class InstrumentedModel(nn.Module):
+    """Stand-in for HICLSegmentor's instrument interface: measures (a count) when asked to."""
+
+    def __init__(self):
+        super().__init__()
+        self.record_instruments, self.instruments, self.measured = False, {}, 0
+
+    def loss(self):
+        self.instruments = {}
+        if self.record_instruments:
+            self.measured += 1
+            self.instruments = {'intra_change': 0.25 * self.measured}
+
+
+@pytest.mark.parametrize('interval, measured_at', [(0, []), (3, [3, 6]), (1, [1, 2, 3, 4, 5, 6])])
+def test_instrument_hook_measures_every_interval_th_iteration_and_logs_it(interval, measured_at):
+    from mmengine.logging import MessageHub
+    model, hook = InstrumentedModel(), CorrelationInstrumentHook(interval=interval)
+    runner = SimpleNamespace(model=model, message_hub=MessageHub.get_instance(f'instruments_{interval}'))
+    logged = []
+    for iteration in range(6):
+        runner.iter = iteration
+        hook.before_train_iter(runner, iteration)
+        model.loss()
+        hook.after_train_iter(runner, iteration)
+        scalars = runner.message_hub.log_scalars
+        if 'train/intra_change' in scalars and len(scalars['train/intra_change'].data[0]) > len(logged):
+            logged.append(iteration + 1)
+        assert not model.record_instruments  # asked for one iteration only
+    assert logged == measured_at and model.measured == len(measured_at)
+    if measured_at:
+        assert runner.message_hub.get_scalar('train/intra_change').current() == 0.25 * len(measured_at)
+    hook.before_train_iter(SimpleNamespace(model=nn.Linear(2, 2), iter=2), 2)  # a model without instruments
+    with pytest.raises(ValueError, match='interval must be >= 0'):
+        CorrelationInstrumentHook(interval=-1)

@@ -78,10 +78,10 @@ def test_an_option_that_the_config_cannot_take_is_refused_naming_the_closest_key
 
 
 def test_new_keys_that_their_components_take_are_merged():
-    options = {'model.instrument_interval': 0, 'default_hooks.checkpoint.allow_settings_mismatch': True,
+    options = {'model.sample_every_set': True, 'default_hooks.checkpoint.allow_settings_mismatch': True,
                'train_cfg.val_begin': 3}
     cfg = load_runner_config(runner_args(HICL_CONFIG, **options))
-    assert cfg.model.instrument_interval == 0 and cfg.train_cfg.val_begin == 3
+    assert cfg.model.sample_every_set is True and cfg.train_cfg.val_begin == 3
     assert cfg.default_hooks.checkpoint.allow_settings_mismatch is True
 
 

@@ -107,10 +107,26 @@ def test_hook_logs_the_probe_as_val_scalars(model):
     model = with_one_backbone_pass(model)
     batch = validation_batch()
     runner = StubRunner(model, [batch])
-    CorrelationProbeHook(points_per_scene=NUM_POINTS).after_val_epoch(runner)
+    CorrelationProbeHook(interval=1, points_per_scene=NUM_POINTS).after_val_epoch(runner)
     with torch.no_grad():
         scenes = list(scene_point_features(model, batch))
     features = torch.cat([f[t >= 0] for f, t in scenes]).numpy()
     expected = compactness_by_hand(features, np.concatenate(labelled_truth(batch)))
     assert runner.message_hub.get_scalar('val/compactness').current() == pytest.approx(expected, rel=1e-5)
     assert not any(key.startswith('val/intra') for key in runner.message_hub.log_scalars)  # stage 0: no necks
+
+
+def test_hook_probes_every_interval_th_validation_and_never_at_interval_0(model):
+    runner = StubRunner(with_one_backbone_pass(model), [validation_batch()])
+    runner.message_hub = MessageHub.get_instance('test_correlation_probe_interval')
+    for interval, probed_after in ((0, []), (2, [2, 4])):
+        hook, probed = CorrelationProbeHook(interval=interval, points_per_scene=NUM_POINTS), []
+        for validation in range(1, 5):
+            before = len(runner.message_hub.log_scalars.get('val/compactness', [[]]).data[0]) \
+                if 'val/compactness' in runner.message_hub.log_scalars else 0
+            hook.after_val_epoch(runner)
+            after = len(runner.message_hub.log_scalars['val/compactness'].data[0]) \
+                if 'val/compactness' in runner.message_hub.log_scalars else 0
+            if after > before:
+                probed.append(validation)
+        assert probed == probed_after, interval

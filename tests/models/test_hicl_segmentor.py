@@ -107,11 +107,6 @@ def losses_at(model, stage):
     return model(**data, mode='loss')
 
 
-def only_losses(outputs):
-    """The entries of a loss dict that mmengine sums (names with 'loss'); the rest are logged instruments."""
-    return {name: value for name, value in outputs.items() if 'loss' in name}
-
-
 def with_one_backbone_pass(model):
     """The model with its backbone run once and its output reused: spconv's CPU kernels are not bit-reproducible
     across passes, and the correlation blocks amplify that beyond 1%; compared loss dicts must differ only in how
@@ -128,7 +123,7 @@ def with_one_backbone_pass(model):
 
 def test_each_stage_adds_its_losses_and_averages_them(anchors_file):
     model = with_one_backbone_pass(full_model(anchors_file).train())
-    stage0, stage1, stage2 = (only_losses(losses_at(model, stage)) for stage in range(3))
+    stage0, stage1, stage2 = (losses_at(model, stage) for stage in range(3))
     assert set(stage0) == {'loss_ce'}
     assert set(stage1) == {'loss_ce', 'loss_intra', 'loss_inter'}
     assert set(stage2) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
@@ -142,7 +137,7 @@ def test_ablation_rows_compute_only_their_losses(anchors_file):
     intra_only = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK))
     intra_only.train().set_stage(2)
     assert intra_only.active_losses() == {'loss_ce', 'loss_intra'}
-    assert set(only_losses(losses_at(intra_only, 2))) == {'loss_ce', 'loss_intra'}
+    assert set(losses_at(intra_only, 2)) == {'loss_ce', 'loss_intra'}
 
 
 def gradient_owners(model, losses):
@@ -167,7 +162,7 @@ def test_unlabelled_pairs_change_no_loss(anchors_file):
     def losses_of(batch):
         data = model.data_preprocessor(batch, True)
         torch.manual_seed(1)  # the same correlation sample
-        return only_losses(model(**data, mode='loss'))
+        return model(**data, mode='loss')
 
     plain, padded = training_batch(), training_batch()
     for sample in padded['data_samples']:
@@ -200,7 +195,7 @@ def test_each_loss_reaches_exactly_the_modules_the_paper_trains_with_it(anchors_
     side is the detached target)."""
     model = full_model(anchors_file)
     model.inter_scene_input = inter_scene_input
-    losses = only_losses(losses_at(model.train(), 2))
+    losses = losses_at(model.train(), 2)
     reached = {name: modules_reached_by(model, loss) for name, loss in losses.items()}
     assert reached == {'loss_ce': {'backbone', 'decode_head'},
                        'loss_intra': {'backbone', 'decode_head', 'intra_scene_neck'},
@@ -268,38 +263,33 @@ def test_loss_weights_replace_the_averaging(anchors_file):
     model = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
                   loss_weights=dict(loss_intra=0.5))
     with_one_backbone_pass(model.train())
-    raw = only_losses(losses_at(model, 0))['loss_ce'].item()
-    weighted = only_losses(losses_at(model, 1))
+    raw = losses_at(model, 0)['loss_ce'].item()
+    weighted = losses_at(model, 1)
     assert weighted['loss_ce'].item() == pytest.approx(raw, rel=1e-5)  # weight 1, not 1/2
     model.loss_weights = None
-    averaged = only_losses(losses_at(model, 1))
+    averaged = losses_at(model, 1)
     assert weighted['loss_intra'].item() == pytest.approx(averaged['loss_intra'].item(), rel=1e-5)  # 1/2 either way
     with pytest.raises(KeyError, match="loss_weights has unknown losses \\['loss_mse'\\]"):
         build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
               loss_weights=dict(loss_mse=1.0))
 
 
-def test_instruments_are_logged_from_the_correlation_stage_on_every_interval(anchors_file):
+def test_instruments_are_measured_only_when_asked_and_stay_out_of_the_loss_dict(anchors_file):
     model = build(anchors_file, intra_scene_neck=dict(type='IntraSceneCorrelationNeck', transformer=NECK),
                   inter_scene_neck=dict(type='InterSceneCorrelationNeck', transformer=NECK),
-                  feedback_loss=dict(type='FeedbackKL'), instrument_interval=1).train()
-    assert set(losses_at(model, 0)) == {'loss_ce'}
-    outputs = losses_at(model, 2)
-    instruments = {name: value for name, value in outputs.items() if 'loss' not in name}
+                  feedback_loss=dict(type='FeedbackKL')).train()
+    assert set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}
+    assert model.instruments == {}  # not asked: nothing measured
+    model.record_instruments = True
+    assert set(losses_at(model, 0)) == {'loss_ce'} and model.instruments == {}  # before the necks: nothing to do
+    assert set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'}  # losses only
+    instruments = model.instruments
     for neck in ('intra', 'inter'):
         assert {f'{neck}_change', f'{neck}_chance_set', f'{neck}_chance_label', f'acc_{neck}'} <= set(instruments)
         assert {f'{neck}_{kind}_l0' for kind in ('entropy', 'same_set', 'same_label')} <= set(instruments)
     assert {'acc_net', 'agreement'} <= set(instruments)
-    assert all(not value.requires_grad and 0 <= float(value) <= 1 for name, value in instruments.items()
+    assert all(isinstance(value, float) and 0 <= value <= 1 for name, value in instruments.items()
                if not name.endswith('_change'))
     # the intra-scene neck attends within a scene (~64 tokens each), the inter-scene one across the batch (~128):
     # a token's own set holds a larger share of its scene than of the batch
     assert instruments['intra_chance_set'] > instruments['inter_chance_set']
-    # every third training step only (the 3rd, 6th, ...): the instruments cost an extra attention pass
-    model.instrument_interval, model.training_steps = 3, 0
-    steps = [len(losses_at(model, 2)) > 4 for _ in range(6)]
-    assert steps == [False, False, True, False, False, True]
-    model.instrument_interval = 0
-    assert all(set(losses_at(model, 2)) == {'loss_ce', 'loss_intra', 'loss_inter', 'loss_kl'} for _ in range(3))
-    with pytest.raises(ValueError, match='instrument_interval must be >= 0'):
-        build(anchors_file, instrument_interval=-1)

@@ -2,7 +2,11 @@
 # The scheduler's end and T_max follow train_cfg.max_epochs (mmengine's runner fills them in), so a config
 # changes the length of training in one place.
 lr = 0.2
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4))
+# The 3D net's optimizer; the correlation necks, when the model has them (HICLSegmentor), get their own, AdamW
+# lr 2e-4 (paper), from CorrelationOptimWrapperConstructor; a baseline gets this optimizer alone.
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
+                     constructor='CorrelationOptimWrapperConstructor',
+                     necks=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4)))
 param_scheduler = [dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True, begin=0)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=120, val_interval=10)
 val_cfg = dict(type='ValLoop')

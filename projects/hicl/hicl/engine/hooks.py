@@ -11,7 +11,9 @@ def stage_at_epoch(epoch, correlation_epoch, feedback_epoch):
 
 @HOOKS.register_module()
 class CorrelationStageHook(Hook):
-    """Switches the HICLSegmentor's losses on at the configured epochs (paper 3.4).
+    """Switches the HICLSegmentor's losses on at the configured epochs (paper 3.4); a model without training stages
+    (a baseline) is left alone, so every config carries this hook (``default_hooks.correlation_stages``) and a
+    HICL config needs nothing but its model.
 
     Epochs are 0-based, as runner.epoch: the paper's "from epoch 11: + L^_ce, from epoch 21: + L_kl" is
     ``correlation_epoch=10, feedback_epoch=20``. The stage is recomputed from the epoch at the start of every
@@ -27,17 +29,17 @@ class CorrelationStageHook(Hook):
         self.correlation_epoch, self.feedback_epoch = correlation_epoch, feedback_epoch
 
     @staticmethod
-    def _model(runner):
+    def _staged_model(runner):
+        """The runner's model if it has training stages (``set_stage``), else None."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not hasattr(model, 'set_stage'):
-            raise TypeError(f'CorrelationStageHook needs a model with set_stage (HICLSegmentor), got '
-                            f'{type(model).__name__}: remove the hook from custom_hooks or change model.type')
-        return model
+        return model if hasattr(model, 'set_stage') else None
 
     def before_train(self, runner):
         """Refuse a schedule that ends before a stage the model has a loss for: a HICL run that never trains its
         necks (or never distils) would be a baseline under HICL's name."""
-        model = self._model(runner)
+        model = self._staged_model(runner)
+        if model is None:
+            return
         unreached = [f'{what} from epoch {epoch + 1} ({key}={epoch})' for what, key, epoch, present in (
             ('the correlation losses', 'correlation_epoch', self.correlation_epoch, model.has_necks),
             ('the feedback KL', 'feedback_epoch', self.feedback_epoch, model.feedback_loss is not None))
@@ -46,17 +48,56 @@ class CorrelationStageHook(Hook):
             raise ValueError(
                 f'train_cfg.max_epochs={runner.max_epochs} ends before {" and ".join(unreached)} of '
                 f'CorrelationStageHook: the model would never train them. Train longer, or move the stages into the '
-                f'schedule (--cfg-options custom_hooks.0.correlation_epoch=E1 custom_hooks.0.feedback_epoch=E2, '
-                f'0-based, E1 <= E2 < {runner.max_epochs})')
+                f'schedule (--cfg-options default_hooks.correlation_stages.correlation_epoch=E1 '
+                f'default_hooks.correlation_stages.feedback_epoch=E2, 0-based, E1 <= E2 < {runner.max_epochs})')
 
     def before_train_epoch(self, runner):
-        model = self._model(runner)
+        model = self._staged_model(runner)
+        if model is None:
+            return
         stage = stage_at_epoch(runner.epoch, self.correlation_epoch, self.feedback_epoch)
         changed = stage != model.stage or runner.epoch == 0
         model.set_stage(stage)
         if changed:
             runner.logger.info(f'epoch {runner.epoch + 1}: training stage {stage}, losses '
                                f'{sorted(model.active_losses())}')
+
+
+@HOOKS.register_module()
+class CorrelationInstrumentHook(Hook):
+    """Every ``interval``-th training iteration (0: never, the default of every shipped config outside
+    configs/ablation/), asks the HICLSegmentor to measure what its necks do to the sampled points during that
+    iteration's loss pass (:mod:`hicl.models.correlation_instruments`: ``<neck>_change``, attention entropy and
+    mass on the same set / label per layer, ``acc_{net,intra,inter}``, ``agreement``), and logs the numbers as
+    ``train/<name>`` scalars (the LoggerHook prints and writes the latest). Measuring costs an extra attention pass
+    per neck, more than the necks' forward and backward, hence an interval; before the correlation stage, and for
+    a model without necks, there is nothing to measure.
+    """
+
+    priority = 'NORMAL'  # after RuntimeInfoHook, before the LoggerHook
+
+    def __init__(self, interval=0):
+        if interval < 0:
+            raise ValueError(f'interval must be >= 0 (0: no instruments), got {interval}')
+        self.interval = interval
+
+    @staticmethod
+    def _instrumented_model(runner):
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return model if hasattr(model, 'record_instruments') else None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        model = self._instrumented_model(runner)
+        if model is not None:
+            model.record_instruments = self.interval > 0 and (runner.iter + 1) % self.interval == 0
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        model = self._instrumented_model(runner)
+        if model is None or not model.record_instruments:
+            return
+        model.record_instruments = False
+        for name, value in model.instruments.items():
+            runner.message_hub.update_scalar(f'train/{name}', value)
 
 
 def _leaf_datasets(dataset):
@@ -116,20 +157,30 @@ class PseudoLabelCacheCheckHook(Hook):
 
 @HOOKS.register_module()
 class CorrelationProbeHook(Hook):
-    """After every validation epoch, the correlation instruments on the validation scenes against their TRUE
-    classes (:func:`hicl.evaluation.correlation_probe.probe_correlation`), logged with the epoch's metrics as
-    ``val/compactness`` and, once the necks train, ``val/<neck>_same_class_l<i>``, ``val/acc_<neck>``, ...
+    """After every ``interval``-th validation epoch (0: never, the default of every shipped config outside
+    configs/ablation/), the correlation instruments on the validation scenes against their TRUE classes
+    (:func:`hicl.evaluation.correlation_probe.probe_correlation`), logged with the epoch's metrics as
+    ``val/compactness`` and, once the necks train, ``val/<neck>_same_class_l<i>``, ``val/acc_<neck>``, ... It
+    runs the net over the whole validation set a second time.
 
     Args:
+        interval: probe after every ``interval``-th validation; 0 never.
         points_per_scene, scenes_per_batch, seed: see ``probe_correlation``.
     """
 
     priority = 'NORMAL'  # before the LoggerHook, which writes the epoch's val scalars
 
-    def __init__(self, points_per_scene=4000, scenes_per_batch=2, seed=0):
+    def __init__(self, interval=0, points_per_scene=4000, scenes_per_batch=2, seed=0):
+        if interval < 0:
+            raise ValueError(f'interval must be >= 0 (0: no probe), got {interval}')
+        self.interval = interval
         self.probe_args = dict(points_per_scene=points_per_scene, scenes_per_batch=scenes_per_batch, seed=seed)
+        self.validations = 0
 
     def after_val_epoch(self, runner, metrics=None):
+        self.validations += 1
+        if self.interval == 0 or self.validations % self.interval:
+            return
         from ..evaluation.correlation_probe import probe_correlation
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         for name, value in probe_correlation(model, runner.val_dataloader, **self.probe_args).items():

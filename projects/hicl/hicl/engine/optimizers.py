@@ -3,7 +3,7 @@ from contextlib import ExitStack, contextmanager
 
 from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper, OptimWrapperDict
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -38,21 +38,30 @@ class JointOptimWrapperDict(OptimWrapperDict):
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class CorrelationOptimWrapperConstructor:
-    """Builds a JointOptimWrapperDict with ``net`` (every parameter outside the necks) and ``necks`` (the
-    parameters of the model's ``NECK_NAMES`` modules, see HICLSegmentor), each from its own optim-wrapper config::
+    """The schedule's optimizer for the 3D net, and one of its own for the correlation necks when the model has them.
 
-        optim_wrapper = dict(constructor='CorrelationOptimWrapperConstructor',
-                             net=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9)),
+    The schedule's ``optim_wrapper`` is the 3D net's, with the necks' as its key ``necks``::
+
+        optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9),
+                             constructor='CorrelationOptimWrapperConstructor',
                              necks=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4)))
+
+    A model with correlation-neck parameters (its ``NECK_NAMES`` modules, see HICLSegmentor) gets a
+    JointOptimWrapperDict: ``net`` (every other parameter) and ``necks``; a model without them (a baseline) gets
+    the net's wrapper alone, exactly as mmengine's default constructor builds it, so a baseline and a HICL config
+    share one schedule.
     """
 
     def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
-        if set(optim_wrapper_cfg) != {'net', 'necks'}:
-            raise KeyError(f'CorrelationOptimWrapperConstructor takes exactly the keys net and necks in '
-                           f'optim_wrapper, got {sorted(optim_wrapper_cfg)}')
+        if 'necks' not in optim_wrapper_cfg:
+            raise KeyError('CorrelationOptimWrapperConstructor needs optim_wrapper.necks, the correlation necks\' '
+                           'optim-wrapper config (e.g. dict(type=\'OptimWrapper\', optimizer=dict(type=\'AdamW\', '
+                           'lr=2e-4)))')
         if paramwise_cfg:
             raise ValueError('paramwise_cfg is not supported by CorrelationOptimWrapperConstructor')
-        self.optim_wrapper_cfg = optim_wrapper_cfg
+        net_cfg = dict(optim_wrapper_cfg)
+        self.neck_cfg = dict(net_cfg.pop('necks'))
+        self.net_cfg = net_cfg
 
     def __call__(self, model):
         model = model.module if is_model_wrapper(model) else model
@@ -62,11 +71,10 @@ class CorrelationOptimWrapperConstructor:
             if parameter.requires_grad:
                 groups['necks' if name.startswith(neck_prefixes) else 'net'].append(parameter)
         if not groups['necks']:
-            raise ValueError('the model has no correlation neck parameters (intra_scene_neck / inter_scene_neck): '
-                             'use a single OptimWrapper for it')
+            return DefaultOptimWrapperConstructor(self.net_cfg)(model)
         wrappers = {}
-        for key, params in groups.items():
-            cfg = dict(self.optim_wrapper_cfg[key])
-            optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'), params=params))
+        for key, cfg in (('net', self.net_cfg), ('necks', self.neck_cfg)):
+            cfg = dict(cfg)
+            optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'), params=groups[key]))
             wrappers[key] = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
         return JointOptimWrapperDict(**wrappers)

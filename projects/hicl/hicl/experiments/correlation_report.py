@@ -1,4 +1,4 @@
-"""Summaries of the correlation instruments a training logged (HICLSegmentor every ``instrument_interval`` steps
+"""Summaries of the correlation instruments a training logged (CorrelationInstrumentHook every ``interval`` steps
 during training, CorrelationProbeHook after each validation), for tools/correlation_report.py.
 
 A row summarises one or more runs (seeds) of one setting: the last validation's mIoU, and per instrument the

@@ -36,16 +36,13 @@ class HICLSegmentor(LabelFreeSegmentor):
             ``geometry.sampling.proportional_quotas``).
         loss_weights: None (the paper: the active losses averaged) or a dict of fixed weights by loss name
             (``loss_ce``, ``loss_intra``, ``loss_inter``, ``loss_kl``; a missing name weighs 1), not averaged.
-        instrument_interval: from the correlation stage on, every ``instrument_interval``-th training step (0:
-            never) adds to the loss dict (as scalars mmengine logs but does not sum) what the necks do to the
-            sampled points: ``<neck>_change`` ||f^ - f|| / ||f||, ``<neck>_entropy_l<i>`` attention entropy of
-            layer i (1 = uniform), ``<neck>_same_{set,label}_l<i>`` the attention mass on tokens of the same set /
-            refined label and ``<neck>_chance_{set,label}`` that of uniform attention, ``acc_{net,intra,inter}``
-            the accuracy of each logits against the refined labels, ``agreement`` the share of points where the
-            net and the last neck pick the same class (``models.correlation_instruments``). They cost an extra
-            attention pass per neck (more than the necks' forward and backward), hence not every step; the logged
-            value is the mean of the LogProcessor's last ``window_size`` computations.
         kwargs: LabelFreeSegmentor arguments.
+
+    Attributes:
+        record_instruments: when True (set by CorrelationInstrumentHook for one iteration), the next loss pass
+            from the correlation stage on also measures what the necks do to the sampled points and keeps the
+            numbers, as floats by name, in ``instruments`` (``models.correlation_instruments``); the loss dict
+            holds losses only.
     """
 
     # The correlation necks, in hierarchy order (what the necks' optimizer trains), and every module that only
@@ -56,8 +53,7 @@ class HICLSegmentor(LabelFreeSegmentor):
     INTER_SCENE_INPUTS = ('net', 'intra')
 
     def __init__(self, intra_scene_neck=None, inter_scene_neck=None, feedback_loss=None, num_samples=1024,
-                 sample_every_set=False, loss_weights=None, instrument_interval=10, inter_scene_input='net',
-                 **kwargs):
+                 sample_every_set=False, loss_weights=None, inter_scene_input='net', **kwargs):
         super().__init__(**kwargs)
         if inter_scene_input not in self.INTER_SCENE_INPUTS:
             raise ValueError(f'inter_scene_input must be one of {self.INTER_SCENE_INPUTS}, got {inter_scene_input!r}')
@@ -74,11 +70,9 @@ class HICLSegmentor(LabelFreeSegmentor):
             raise KeyError(f'loss_weights has unknown losses {sorted(unknown)}; the losses are '
                            f'{sorted(set().union(*STAGE_LOSSES))}')
         self.num_samples, self.sample_every_set = num_samples, sample_every_set
-        if instrument_interval < 0:
-            raise ValueError(f'instrument_interval must be >= 0 (0: no instruments), got {instrument_interval}')
-        self.loss_weights, self.instrument_interval = loss_weights, instrument_interval
+        self.loss_weights = loss_weights
         self.stage = 0
-        self.training_steps = 0  # loss() calls, for the instrument interval
+        self.record_instruments, self.instruments = False, {}
 
     @property
     def has_necks(self):
@@ -97,23 +91,21 @@ class HICLSegmentor(LabelFreeSegmentor):
         return {name for name in set().union(*STAGE_LOSSES[:self.stage + 1]) if parts[name]}
 
     def loss(self, inputs, data_samples):
-        """Dict of the active losses, weighted (by default each divided by their number), and the instruments."""
+        """Dict of the active losses, weighted (by default each divided by their number); with
+        ``record_instruments``, also fills ``instruments``."""
         active = self.active_losses()
-        self.training_steps += 1
-        with_instruments = self.instrument_interval > 0 and self.training_steps % self.instrument_interval == 0
         voxel_features = self.decode_head.embed(self.extract_feat(inputs))  # (V, D) f in CLIP space
         anchors = self.decode_head.text_anchors
         losses = self.decode_head.loss_by_feat(text_anchor_logits(voxel_features, anchors), data_samples)
-        instruments = {}
+        self.instruments = {}
         if active != {'loss_ce'}:
-            correlation_losses, instruments = self.correlation_losses(voxel_features, data_samples, active,
-                                                                      with_instruments)
+            correlation_losses, self.instruments = self.correlation_losses(voxel_features, data_samples, active,
+                                                                           self.record_instruments)
             losses.update(correlation_losses)
         if self.loss_weights is None:
             weighted = {name: value / len(losses) for name, value in losses.items()}
         else:
             weighted = {name: value * self.loss_weights.get(name, 1.0) for name, value in losses.items()}
-        weighted.update({name: voxel_features.new_tensor(value) for name, value in instruments.items()})
         return weighted
 
     def correlation_losses(self, voxel_features, data_samples, active, with_instruments=False):
