@@ -46,3 +46,12 @@ def test_a_full_disk_while_writing_names_the_file_and_keeps_the_old_one(tmp_path
         atomic_write(str(path), lambda file: file.write(b'new contents'))
     assert failure.value.errno == errno.ENOSPC
     assert path.read_bytes() == b'old' and os.listdir(tmp_path) == ['scene.npy']  # no temporary file left
+
+
+@pytest.mark.parametrize('content, expected', [
+    (b'\x00\x01', b'\x00\x01'), ('chaise \u00e0 bras', 'chaise \u00e0 bras'.encode()),
+    (lambda file: file.write(b'from a writer'), b'from a writer')])
+def test_bytes_text_or_a_writer_function_land_whole_in_a_new_folder(tmp_path, content, expected):
+    path = tmp_path / 'new' / 'file.bin'
+    atomic_write(str(path), content)
+    assert path.read_bytes() == expected and os.listdir(path.parent) == ['file.bin']

@@ -11,8 +11,8 @@ attention mass on the same set / label (training) and true class (validation), l
 import argparse
 import os.path as osp
 
-from hicl.experiments.ablation import write_text_atomic
 from hicl.experiments.correlation_report import instruments_table_markdown, run_dirs, run_summary, setting_row
+from hicl.fileio import atomic_write
 
 
 def parse_args():
@@ -32,7 +32,7 @@ def main():
     table = instruments_table_markdown(rows)
     print(table)
     if args.out:
-        write_text_atomic(args.out, table)
+        atomic_write(args.out, table)
         print(f'wrote {args.out}')
 
 

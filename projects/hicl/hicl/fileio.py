@@ -10,10 +10,13 @@ class UnwritableFolderError(OSError):
     """An output folder that cannot be created or written; the message names it, the reason and the fix."""
 
 
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary binary file next to ``path``, then move it onto ``path``.
+def atomic_write(path, content):
+    """Write ``content`` to ``path`` through a temporary file next to it, then move it onto ``path``: the one way
+    this package writes a file.
 
-    Creates the parent folder when needed; on any error the temporary file is removed and ``path`` is untouched.
+    ``content`` is bytes, a str (written as UTF-8), or a function ``write(file)`` that writes into the open binary
+    temporary file (e.g. ``functools.partial(image.save, format='PNG')``). Creates the parent folder when needed;
+    on any error the temporary file is removed and ``path`` is untouched.
     An OSError (a full disk, a read-only folder) is raised again naming ``path`` and the reason, with its errno
     (and so its subclass, e.g. PermissionError).
     """
@@ -21,7 +24,10 @@ def atomic_write(path, write):
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(tmp_path, 'wb') as file:
-            write(file)
+            if callable(content):
+                content(file)
+            else:
+                file.write(content.encode() if isinstance(content, str) else content)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp_path, path)

@@ -93,7 +93,7 @@ def train_and_test(config, seed, work_dir, python=sys.executable, tools_dir='too
         run_command(test_command(config, last_checkpoint(work_dir), work_dir, python, tools_dir),
                     osp.join(work_dir, 'test.log'))
     result = make_result(config, seed, work_dir, time.time() - start, split)
-    write_json_atomic(osp.join(work_dir, RESULT_FILE), result)
+    atomic_write(osp.join(work_dir, RESULT_FILE), json.dumps(result, indent=1) + '\n')
     return result
 
 
@@ -125,16 +125,6 @@ def run_miou(result):
             raise ValueError(f'{result["work_dir"]} logged no validation')
         return result['val_curve'][-1][1]
     return result['test_miou']
-
-
-def write_json_atomic(path, data):
-    """json.dump through a temporary file in the same folder and a rename."""
-    write_text_atomic(path, json.dumps(data, indent=1) + '\n')
-
-
-def write_text_atomic(path, text):
-    """Write ``text`` through a temporary file in the same folder and a rename."""
-    atomic_write(path, lambda file: file.write(text.encode()))
 
 
 def read_json_records(path):
@@ -332,6 +322,6 @@ def write_report(rows, out, command, split='test'):
     scored_by = 'Test mIoU' if split == 'test' else 'Val mIoU after the last epoch'
     note = (f'\n{scored_by} (%), mean ± sample std over seeds; Δ in percentage points.\n'
             f'Generated on {time.strftime("%Y-%m-%d")} by `{command}`.\n')
-    write_text_atomic(out + '.md', table + note)
+    atomic_write(out + '.md', table + note)
     plot_miou_per_epoch({row['name']: row['val_curves'] for row in rows}, out + '.png')
     return out + '.md', out + '.png'

@@ -13,7 +13,6 @@ Every labeller (simulated or MaskCLIP) writes the same format, so training code 
 import json
 import os
 import shutil
-import tempfile
 
 import numpy as np
 from PIL import Image
@@ -114,7 +113,7 @@ class PseudoLabelCache:
             self.verify(manifest)
             return
         os.makedirs(self.root, exist_ok=True)
-        self._write_atomic(self.manifest_path, lambda f: f.write(json.dumps(_as_json(manifest), indent=2).encode()))
+        atomic_write(self.manifest_path, json.dumps(_as_json(manifest), indent=2))
 
     def verify(self, manifest):
         """Raise unless the cache on disk was made with exactly ``manifest``: the one rule of
@@ -170,19 +169,7 @@ class PseudoLabelCache:
             raise ValueError(f'label image must be (H, W) uint8, got {label_image.shape} {label_image.dtype}')
         path = self.frame_path(scene_id, frame_id)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._write_atomic(path, lambda f: Image.fromarray(label_image).save(f, format='PNG'))
-
-    @staticmethod
-    def _write_atomic(path, write_fn):
-        """Call write_fn(binary file) on a temporary file next to ``path``, then move it into place."""
-        fd, tmp_path = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tmp-', suffix='.part')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                write_fn(f)
-            os.replace(tmp_path, path)
-        except BaseException:
-            os.unlink(tmp_path)
-            raise
+        atomic_write(path, lambda f: Image.fromarray(label_image).save(f, format='PNG'))
 
     def read(self, scene_id, frame_id):
         """The (H, W) uint8 label image of a frame (255 = no label), checked against the manifest: its size is

@@ -4,9 +4,10 @@ import os
 
 from tqdm import tqdm
 
+from ..fileio import atomic_write
 from .layout import ROOM_TYPE_ORDER
 from .scene import DEFAULT_VERTEX_SPACING, generate_scene
-from .writer import COMPLETE_MARKER, atomic_write, write_scene
+from .writer import COMPLETE_MARKER, write_scene
 
 
 def scene_name(index):

@@ -10,6 +10,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from ..fileio import atomic_write
 from ..label_sets import SCANNET20_NYU40_IDS, SCANNET20_PALETTE
 
 COMPLETE_MARKER = '.complete'
@@ -19,19 +20,6 @@ PNG_OPTIONS = dict(format='PNG', compress_level=1)  # fast; these images compres
 _VERTEX_PROPERTIES = (('x', 'float'), ('y', 'float'), ('z', 'float'), ('red', 'uchar'), ('green', 'uchar'),
                       ('blue', 'uchar'), ('alpha', 'uchar'))
 _NUMPY_TYPES = {'float': '<f4', 'uchar': 'u1', 'ushort': '<u2'}
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` via a temporary file in the same directory and os.replace."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(temporary, 'wb') as file:
-            file.write(data)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def ply_bytes(vertices, colors, faces, labels=None, instances=None):
