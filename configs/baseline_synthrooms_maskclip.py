@@ -1,6 +1,6 @@
 # The SynthRooms demo trained on MaskCLIP pseudo-labels instead of the simulated labeller: the real labelling path
-# end to end. Without CLIP weights (this demo machine) the ViT-B-16 is randomly initialised, so the labels carry
-# no meaning; with weights, set pretrained='openai' or a checkpoint path and anchors from
+# end to end. Without CLIP weights (pretrained=None, as shipped) the ViT-B-16 is randomly initialised, so the
+# labels carry no meaning; with weights, set pretrained='openai' or a checkpoint path and anchors from
 # tools/make_text_embeddings.py with the same model.
 _base_ = ['./baseline_synthrooms.py']
 

@@ -2,7 +2,7 @@
 # SynthStreet outdoor set, scaled to run in minutes on 2 CPU cores. Same model family and loss as
 # baseline_nuscenes.py; what differs:
 # - SPVCNN at half width with one block per stage (2.0 M instead of 21.8 M parameters; 0.6 s instead of 2.8 s
-#   per training step on one sweep of the demo data);
+#   per training step on one sweep of the demo data, on 2 CPU cores);
 # - SynthStreet sweeps have half of nuScenes' azimuth steps (about 15k points instead of 31k);
 # - the CPU schedule (_base_/schedules/adamw_cosine_cpu.py: AdamW instead of SGD lr 0.2), 20 epochs of the 64
 #   train sweeps at batch 4.

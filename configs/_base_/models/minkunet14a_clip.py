@@ -3,8 +3,8 @@
 # anchors, Eq. 1).
 model = dict(
     type='LabelFreeSegmentor',
-    # r g b of the voxel's representative point (CLIP2Scene); xyz only locate the voxels. On SynthRooms (8 epochs)
-    # colour alone gave 16.1% val mIoU against 13.1% for x y z r g b and 11.6% for z r g b.
+    # r g b of the voxel's representative point (CLIP2Scene); xyz only locate the voxels. On SynthRooms v1 (8 epochs,
+    # 2026-11-22) colour alone gave 16.1% val mIoU against 13.1% for x y z r g b and 11.6% for z r g b.
     feature_dims=[3, 4, 5],
     data_preprocessor=dict(
         type='Det3DDataPreprocessor',

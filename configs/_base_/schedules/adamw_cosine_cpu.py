@@ -1,6 +1,7 @@
 # The CPU demos' schedule (SynthRooms, SynthStreet): AdamW lr 2e-3, weight decay 1e-4, cosine decay to 1% of the
 # learning rate, 30 epochs. For a few hundred iterations AdamW learns faster than the paper's SGD lr 0.2 (8 epochs
-# on SynthRooms with xyz+rgb input: 13.1% val mIoU with AdamW, 9.3% with SGD lr 0.2, 8.3% with SGD lr 0.05).
+# on SynthRooms v1 with xyz+rgb input, 2026-11-22: 13.1% val mIoU with AdamW, 9.3% with SGD lr 0.2, 8.3% with
+# SGD lr 0.05).
 # As in sgd_cosine.py, the scheduler's end and T_max follow train_cfg.max_epochs.
 lr = 2e-3
 # The 3D net's optimizer; the correlation necks, when the model has them (HICLSegmentor), get their own, AdamW
