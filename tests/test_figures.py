@@ -1,4 +1,4 @@
-"""The paper's figures (hicl.figures, tools/plot_predictions.py: Fig. 4, tools/plot_features.py: Fig. 7): per-scene
+"""The paper's figures (hicl.vis.figures, tools/plot_predictions.py: Fig. 4, tools/plot_features.py: Fig. 7): per-scene
 mIoU, the per-class draw, t-SNE, the panels and their titles, the CLIs on a tiny SynthRooms scene."""
 import runpy
 
@@ -9,12 +9,13 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from hicl.figures import (PointSample, align_scenes, check_model_count, check_same_draw, draw_per_class,
-                          feature_compactness_of, feature_figure, figure_argument_parser, marker_area,
-                          parse_figure_args, prediction_figure, save_figure, scene_miou, scene_mious, tsne_embedding)
+from hicl.experiments.figure_inputs import align_scenes, figure_argument_parser, parse_figure_args
 from hicl.inference import ScenePrediction
 from hicl.label_sets import SCANNET20_CLASSES, SCANNET20_PALETTE
-from hicl.visualization import UNLABELLED_GREY
+from hicl.vis.colours import UNLABELLED_GREY
+from hicl.vis.figures import (PointSample, check_model_count, check_same_draw, draw_per_class, feature_compactness_of,
+                              feature_figure, marker_area, prediction_figure, save_figure, scene_miou, scene_mious,
+                              tsne_embedding)
 from tests.conftest import REPO
 from tests.evaluation.test_correlation_probe import compactness_by_hand
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
@@ -184,7 +185,7 @@ def tiny_argv(synthrooms_tiny, random_nets, out):
 
 
 def test_plot_predictions_on_a_tiny_scene(synthrooms_tiny, random_nets, tmp_path, capsys):
-    from hicl.figures import model_predictions
+    from hicl.experiments.figure_inputs import model_predictions
     run_tool('plot_predictions.py', tiny_argv(synthrooms_tiny, random_nets, tmp_path / 'fig4.png'))
     out = capsys.readouterr().out
     assert f'wrote {tmp_path / "fig4.png"}: 1 scenes x (ground truth + 2 models)' in out
@@ -202,9 +203,9 @@ def test_plot_features_on_a_tiny_scene(synthrooms_tiny, random_nets, tmp_path, c
     """With a cap above every class's count all labelled points are drawn: the printed compactness of each net is
     that of all its labelled features, computed here in numpy (t-SNE, tested above, is replaced by a cheap
     projection to keep the test fast)."""
-    import hicl.figures
-    from hicl.figures import model_predictions
-    monkeypatch.setattr(hicl.figures, 'tsne_embedding', lambda features, seed=0: np.asarray(features)[:, :2])
+    import hicl.vis.figures
+    from hicl.experiments.figure_inputs import model_predictions
+    monkeypatch.setattr(hicl.vis.figures, 'tsne_embedding', lambda features, seed=0: np.asarray(features)[:, :2])
     argv = tiny_argv(synthrooms_tiny, random_nets, tmp_path / 'fig7.png') + ['--points-per-class', '1000000']
     run_tool('plot_features.py', argv)
     out = capsys.readouterr().out

@@ -45,6 +45,18 @@ def test_runtime_modules_never_import_a_converter():
     assert offenders == []
 
 
+def test_vis_imports_nothing_of_the_packages_above_it():
+    """hicl.vis draws plain arrays: it may use the package-root helpers (fileio, metrics) but none of evaluation,
+    models, datasets, engine, inference, pseudo_labels or experiments (they pass palettes and predictions in)."""
+    above = tuple(f'hicl.{name}' for name in ('evaluation', 'models', 'datasets', 'engine', 'inference',
+                                              'pseudo_labels', 'experiments', 'converters'))
+    vis_modules = {module_name(path) for path in (PACKAGE / 'vis').rglob('*.py')}
+    offenders = [f'{module_name(path)}:{line} imports {name}' for path in sorted((PACKAGE / 'vis').rglob('*.py'))
+                 for name, _, line in imported_modules(path)
+                 if name.startswith(above) or (name.startswith('hicl.vis.') and name not in vis_modules)]
+    assert offenders == []
+
+
 def test_importing_hicl_loads_no_converter():
     code = 'import sys, hicl; print(sorted(m for m in sys.modules if m.startswith("hicl.converters")))'
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout

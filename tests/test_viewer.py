@@ -16,15 +16,15 @@ from PIL import Image
 
 from hicl.label_sets import SCANNET20_CLASSES, SCANNET20_PALETTE
 from hicl.text_queries import Competitors, score_texts
-from hicl.viewer import (BACKGROUND, PAGE_BUDGET_BYTES, PAGE_OVERHEAD_BYTES, Layer, bytes_per_point, class_layer,
-                         default_max_points, error_layer, heatmap_layer, scene_layers, write_scene_page)
-from hicl.visualization import error_colours, heatmap_colours
+from hicl.vis.colours import error_colours, heatmap_colours
+from hicl.vis.viewer import (BACKGROUND, PAGE_BUDGET_BYTES, PAGE_OVERHEAD_BYTES, Layer, bytes_per_point, class_layer,
+                             default_max_points, error_layer, heatmap_layer, scene_layers, write_scene_page)
 from tests.conftest import REPO, unavailable
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
 
 CHROMIUM = '/usr/bin/chromium'
 PURPLE, TEAL, YELLOW = (68, 1, 84), (33, 145, 140), (253, 231, 37)  # viridis at 0, 0.5 (index 128) and 1
-GREY = (191, 191, 191)  # hicl.visualization.UNLABELLED_GREY as uint8
+GREY = (191, 191, 191)  # hicl.vis.colours.UNLABELLED_GREY as uint8
 WRONG, CORRECT, UNLABELLED = (228, 26, 28), (200, 200, 200), (90, 90, 90)
 PANEL_WIDTH = 300  # screenshot columns left of this may hold the layer panel; the canvas is checked right of it
 

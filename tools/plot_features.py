@@ -9,8 +9,9 @@ between-class variance; smaller is more compact). Prints the compactness and the
 """
 import numpy as np
 
-from hicl.figures import (POINTS_PER_CLASS, check_same_draw, draw_per_class, feature_compactness_of, feature_figure,
-                          figure_argument_parser, model_predictions, parse_figure_args, save_figure, tsne_embedding)
+from hicl.experiments.figure_inputs import figure_argument_parser, model_predictions, parse_figure_args
+from hicl.vis.figures import (POINTS_PER_CLASS, check_same_draw, draw_per_class, feature_compactness_of, feature_figure,
+                              save_figure, tsne_embedding)
 
 
 def main(argv=None):

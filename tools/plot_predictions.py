@@ -5,8 +5,8 @@ python tools/plot_predictions.py --model "EXP I baseline" CONFIG CKPT [--model "
 Each prediction panel is titled with the net's mIoU on that scene (unlabelled points do not count); the
 unlabelled truth is grey. Prints the per-scene mIoU table and the PNG written.
 """
-from hicl.figures import (align_scenes, figure_argument_parser, model_predictions, parse_figure_args, prediction_figure,
-                          save_figure, scene_mious)
+from hicl.experiments.figure_inputs import align_scenes, figure_argument_parser, model_predictions, parse_figure_args
+from hicl.vis.figures import prediction_figure, save_figure, scene_mious
 
 
 def main(argv=None):

@@ -76,9 +76,10 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes
-    from hicl.ply import write_point_ply
     from hicl.text_queries import query_scorer, top_point_classes
-    from hicl.visualization import heatmap_colours, render_top_down
+    from hicl.vis.colours import heatmap_colours
+    from hicl.vis.ply import write_point_ply
+    from hicl.vis.top_down import render_top_down
     model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
     score = query_scorer(args.text, cfg.model.decode_head.get('anchors_file'), args.score, args.vocabulary,

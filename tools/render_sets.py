@@ -30,8 +30,9 @@ def main():
     import numpy as np
     from mmengine.registry import init_default_scope
 
-    from hicl.evaluation.refinement import find_scene, load_refined_scene, pair_agreement, true_point_labels
-    from hicl.visualization import refinement_panels, render_top_down
+    from hicl.evaluation.refinement import (find_scene, load_refined_scene, pair_agreement, refinement_panels,
+                                            true_point_labels)
+    from hicl.vis.top_down import render_top_down
     init_default_scope('mmdet3d')
     dataset, index = find_scene(cfg, args.scene)
     point_sets_of = None
@@ -40,7 +41,7 @@ def main():
         point_sets_of = segment_points
     np.random.seed(args.seed)
     results = load_refined_scene(dataset, index, cfg.train_pipeline, args.num_frames, point_sets_of)
-    render_top_down(results['points'].coord.numpy(), refinement_panels(results), args.out,
+    render_top_down(results['points'].coord.numpy(), refinement_panels(results, dataset.metainfo['palette']), args.out,
                     f'{args.scene}: {args.num_frames} views, {len(results["pair_label"])} pairs')
     print(f'{args.scene}: {results["set_voting_changed"]} of {len(results["pair_label"])} pair labels changed')
     truth = true_point_labels(results)

@@ -1,4 +1,4 @@
-"""Write a self-contained browser page per scene (no server, no network; hicl/viewer.py):
+"""Write a self-contained browser page per scene (no server, no network; hicl/vis/viewer.py):
 python tools/visualize.py CONFIG CKPT --scene ID [--scene ID ...] --html OUT_DIR_OR_FILE [--text "a chair" ...]
 
 Layers: RGB, ground truth, prediction and errors (when the scene has labels), one heatmap per --text and the
@@ -17,7 +17,7 @@ from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argum
 from hicl.inference import SPLITS
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
 from hicl.text_queries import add_score_arguments, check_score_arguments
-from hicl.viewer import DEFAULT_MAX_POINTS, PAGE_BUDGET_BYTES
+from hicl.vis.viewer import DEFAULT_MAX_POINTS, PAGE_BUDGET_BYTES
 
 
 def parse_args():
@@ -67,7 +67,7 @@ def main():
 
     from hicl.inference import build_split_dataset, load_inference_model, predict_scenes, scene_ids
     from hicl.text_queries import query_scorer
-    from hicl.viewer import scene_layers, write_scene_page
+    from hicl.vis.viewer import scene_layers, write_scene_page
     model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
     dataset = build_split_dataset(cfg, args.split)
     classes, palette = dataset.metainfo['classes'], dataset.metainfo['palette']

@@ -137,15 +137,18 @@ def test_refinement_with_pure_sets_brings_noisy_labels_closer_to_the_truth(synth
 
 
 def test_figure_helpers_take_the_per_point_majority_and_write_a_png(tmp_path):
-    from hicl.evaluation.refinement import majority_per_point
-    from hicl.visualization import refinement_panels, render_top_down
+    from hicl.evaluation.refinement import majority_per_point, refinement_panels
+    from hicl.vis.top_down import render_top_down
     raw = majority_per_point(POINT_IDX, RAW, len(POINT_SETS), NUM_CLASSES)
     # ties go to the lowest class (point 0: 1 vs 3; points 4, 5: 0); points 3 and 8 are only seen as ignored
     assert raw.tolist() == [1, 1, 2, X, 0, 0, 1, 0, X, 3]
     results = SetVotingRefiner(num_classes=NUM_CLASSES)(dict(
         points=np.zeros((10, 3)), pair_point_idx=POINT_IDX, pair_view_idx=VIEW_IDX, pair_label=RAW.copy(),
         point_sets=POINT_SETS))
-    panels = refinement_panels(results, NUM_CLASSES)
+    palette = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]], np.uint8)[:NUM_CLASSES]
+    panels = refinement_panels(results, palette)
     assert [colours.shape for _, colours in panels] == [(10, 3)] * 3
+    # the raw panel: each point in its majority class's palette colour, grey where only ignored labels were seen
+    np.testing.assert_allclose(panels[1][1][[0, 2, 3]], [palette[1] / 255, palette[2] / 255, [0.75, 0.75, 0.75]])
     render_top_down(np.random.default_rng(0).uniform(size=(10, 3)), panels, tmp_path / 'fig.png')
     assert (tmp_path / 'fig.png').stat().st_size > 0

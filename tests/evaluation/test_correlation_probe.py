@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 
 from hicl.engine import CorrelationProbeHook
 from hicl.evaluation.correlation_probe import probe_correlation, scene_point_features
-from hicl.models import correlation_instruments as instruments
+from hicl.metrics import feature_compactness
 from tests.models.test_hicl_segmentor import full_model, with_one_backbone_pass, write_anchors
 
 NUM_POINTS = 300
@@ -42,7 +42,7 @@ def test_truth_outside_the_classes_is_ignored_and_compactness_reads_all_labelled
     assert (truth[::3] == -1).all() and set(truth[1::3].tolist()) <= {0, 1, 2, 3}
     features = torch.cat([f for f, _ in scenes])
     # every labelled point drawn: the compactness of all of them (the draw's order does not matter)
-    assert stats['compactness'] == pytest.approx(instruments.feature_compactness(features, truth), rel=1e-6)
+    assert stats['compactness'] == pytest.approx(feature_compactness(features, truth), rel=1e-6)
     assert not any(name.startswith(('intra', 'inter', 'acc')) for name in stats)  # stage 0: necks not trained
 
 

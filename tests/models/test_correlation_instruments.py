@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from hicl.metrics import feature_compactness
 from hicl.models import correlation_instruments as instruments
 from hicl.models.necks import InterSceneCorrelationNeck, IntraSceneCorrelationNeck
 
@@ -60,8 +61,8 @@ def test_compactness_is_within_over_between_variance():
     features = torch.tensor([[0.0], [2.0], [10.0], [12.0], [99.0]])
     labels = torch.tensor([0, 0, 1, 1, -1])
     # class means 1 and 11, overall mean 6: within 4 * 1, between 2 * 25 + 2 * 25
-    assert instruments.feature_compactness(features, labels) == pytest.approx(4 / 100)
-    assert math.isnan(instruments.feature_compactness(features, torch.tensor([0, 0, -1, -1, -1])))
+    assert feature_compactness(features, labels) == pytest.approx(4 / 100)
+    assert math.isnan(feature_compactness(features, torch.tensor([0, 0, -1, -1, -1])))
 
 
 def layer_norm_by_hand(x, norm):

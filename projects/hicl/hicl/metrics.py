@@ -1,7 +1,11 @@
 """Confusion matrices and IoU, the one definition used for 3D predictions (PerClassSegMetric, refinement) and 2D
 pseudo-labels (labelling): IoU = tp / (tp + fp + fn) on the summed matrix, mIoU = mean over the classes with a
-non-empty union (mmseg's and mmdet3d's convention, so 2D numbers compare with MaskCLIP's published ones)."""
+non-empty union (mmseg's and mmdet3d's convention, so 2D numbers compare with MaskCLIP's published ones); and the
+compactness of point features per class (paper Fig. 7)."""
+import math
+
 import numpy as np
+import torch
 
 
 def confusion_matrix(truth, pred, num_classes, ignore_index):
@@ -53,3 +57,20 @@ def mean_class_accuracy(confusion):
     """Mean over the true classes present of the share of their elements predicted as themselves."""
     with np.errstate(invalid='ignore', divide='ignore'):
         return float(np.nanmean(np.diag(confusion[:, :-1]) / confusion.sum(1)))
+
+
+def feature_compactness(features, labels):
+    """Within-class over between-class variance of (N, D) features with (N,) class labels (>= 0; others are
+    dropped): sum_i ||f_i - mu_c(i)||^2 / sum_i ||mu_c(i) - mu||^2. Smaller is more compact (paper Fig. 7);
+    NaN with fewer than two classes."""
+    known = labels >= 0
+    features, labels = features[known].double(), labels[known]
+    classes, labels = labels.unique(return_inverse=True)
+    if len(classes) < 2:
+        return math.nan
+    counts = torch.bincount(labels, minlength=len(classes)).double()
+    means = torch.zeros(len(classes), features.shape[1], dtype=torch.float64).index_add_(0, labels, features)
+    means /= counts[:, None]
+    within = ((features - means[labels])**2).sum()
+    between = (counts * ((means - features.mean(0))**2).sum(-1)).sum()
+    return float(within / between)

@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from ..metrics import feature_compactness
 from ..models import correlation_instruments as instruments
 from ..models.losses import text_anchor_logits
 from ..models.point_voxels import batch_voxel_index
@@ -64,8 +65,7 @@ def probe_correlation(model, dataloader, points_per_scene=4000, scenes_per_batch
             labelled = (truth >= 0).nonzero()[:, 0]
             pick = labelled[torch.randperm(len(labelled), generator=generator)[:points_per_scene]]
             drawn.append((features[pick], truth[pick]))
-    stats = dict(compactness=instruments.feature_compactness(torch.cat([f for f, _ in drawn]),
-                                                             torch.cat([t for _, t in drawn])))
+    stats = dict(compactness=feature_compactness(torch.cat([f for f, _ in drawn]), torch.cat([t for _, t in drawn])))
     if getattr(model, 'has_necks', False) and model.stage >= 1:
         tokens = [(features[:model.num_samples], truth[:model.num_samples]) for features, truth in drawn]
         groups = [neck_probe(model, tokens[i:i + scenes_per_batch]) for i in range(0, len(tokens), scenes_per_batch)]

@@ -8,6 +8,7 @@ from ..geometry.segmentation import set_purity
 from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
 from ..metrics import confusion_matrix, mean_iou
 from ..safe_pickle import load_info_file
+from ..vis.colours import label_colours, set_colours
 
 PAIRING_STEPS = ('LoadPointsChecked', 'LoadPointsFromFile', 'LoadSceneFrames', 'PairPointsWithPixels')
 
@@ -166,3 +167,19 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
             prediction_miou_all=mean_iou(confusion_matrix(all_truth, predicted_all, num_classes,
                                                           SCANNET20_IGNORE_INDEX)))
     return result
+
+
+def refinement_panels(results, palette):
+    """The (title, (N, 3) colours) panels of one refined scene (as the paper's Fig. 3): sets, raw 3D
+    pseudo-labels, refined ones, truth; classes in the (C, 3) uint8 ``palette`` of the dataset's C classes."""
+    num_classes, num_points = len(palette), len(results['points'])
+    raw = majority_per_point(results['pair_point_idx'], results['pair_label_raw'], num_points, num_classes)
+    refined = majority_per_point(results['pair_point_idx'], results['pair_label'], num_points, num_classes)
+    num_sets = len(np.unique(results['point_sets'][results['point_sets'] >= 0]))
+    panels = [(f'sets ({num_sets})', set_colours(results['point_sets'])),
+              ('raw 3D pseudo-labels', label_colours(raw, palette)),
+              (f'refined ({results["set_voting_changed"]} pair labels changed)', label_colours(refined, palette))]
+    truth = true_point_labels(results)
+    if truth is not None:
+        panels.append(('true labels', label_colours(truth, palette)))
+    return panels

@@ -8,8 +8,8 @@ from mmengine.logging import MMLogger, print_log
 
 from ..fileio import atomic_write
 from ..metrics import confusion_matrix, iou_per_class, mean_class_accuracy, mean_iou, overall_accuracy
-from ..ply import write_point_ply
-from ..visualization import error_colours, label_colours
+from ..vis.colours import error_colours, label_colours
+from ..vis.ply import write_point_ply
 
 UNLABELLED_GREY_BYTES = (191, 191, 191)
 
@@ -46,7 +46,7 @@ class PerClassSegMetric(SegMetric):
 
     Args:
         prediction_dir: if set, write there per scene ``<scene>.npy`` (N,) int64 predicted class ids per original
-            point and three coloured point clouds (:func:`hicl.ply.write_point_ply`, the label set's palette):
+            point and three coloured point clouds (:func:`hicl.vis.ply.write_point_ply`, the label set's palette):
             ``<scene>.pred.ply`` and ``<scene>.gt.ply`` (field ``class_id``; unlabelled truth grey) and
             ``<scene>.errors.ply`` (wrong points red, right ones light grey, unscored dark grey; field ``error``
             1 / 0 / -1).

@@ -1,5 +1,6 @@
 """What the correlation necks do, as numbers (no gradients): how much a neck changes its features, where its
-attention goes, how well the net and the necks classify the sampled points, how compact the net's features are.
+attention goes, how well the net and the necks classify the sampled points (the compactness of the net's features
+is :func:`hicl.metrics.feature_compactness`).
 
 Every function takes plain tensors so that training (HICLSegmentor) and validation (CorrelationProbeHook) read
 them the same way. Attention maps are (H, T, T) per layer, rows summing to 1 over the tokens a row may attend to
@@ -81,23 +82,6 @@ def accuracy(logits, labels):
 def agreement(logits_a, logits_b):
     """Share of tokens on which two (T, C) logits pick the same class."""
     return float((logits_a.argmax(-1) == logits_b.argmax(-1)).float().mean())
-
-
-def feature_compactness(features, labels):
-    """Within-class over between-class variance of (N, D) features with (N,) class labels (>= 0; others are
-    dropped): sum_i ||f_i - mu_c(i)||^2 / sum_i ||mu_c(i) - mu||^2. Smaller is more compact (paper Fig. 7);
-    NaN with fewer than two classes."""
-    known = labels >= 0
-    features, labels = features[known].double(), labels[known]
-    classes, labels = labels.unique(return_inverse=True)
-    if len(classes) < 2:
-        return math.nan
-    counts = torch.bincount(labels, minlength=len(classes)).double()
-    means = torch.zeros(len(classes), features.shape[1], dtype=torch.float64).index_add_(0, labels, features)
-    means /= counts[:, None]
-    within = ((features - means[labels])**2).sum()
-    between = (counts * ((means - features.mean(0))**2).sum(-1)).sum()
-    return float(within / between)
 
 
 def neck_instruments(short_name, neck, inputs, outputs, groups, logits, labels):

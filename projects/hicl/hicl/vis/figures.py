@@ -6,19 +6,20 @@
   ``POINTS_PER_CLASS`` of each true class, drawn by :func:`draw_per_class`), coloured by true class and titled with
   the feature compactness (tools/plot_features.py).
 
-:func:`model_predictions` runs the nets of the CLIs' ``--model NAME CONFIG CKPT`` triples with
-:mod:`hicl.inference`. matplotlib (Agg) and scikit-learn are imported only when a figure is made.
+They take plain predictions (:class:`hicl.inference.ScenePrediction`-like objects with xyz, truth, prediction and
+features); :mod:`hicl.experiments.figure_inputs` runs the nets of the CLIs' ``--model NAME CONFIG CKPT`` triples.
+matplotlib (Agg) and scikit-learn are imported only when a figure is made.
 """
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import confusion_matrix, mean_iou
-from .visualization import UNLABELLED_GREY, draw_top_down, label_colours
+from ..metrics import confusion_matrix, feature_compactness, mean_iou
+from .colours import UNLABELLED_GREY, label_colours
+from .top_down import draw_top_down
 
 MAX_MODELS = 2
-DEFAULT_NUM_SCENES = 3
 POINTS_PER_CLASS = 200
 TSNE_PERPLEXITY = 30
 SCENE_PANEL_INCHES = 3.6
@@ -34,73 +35,6 @@ def check_model_count(names):
     if not 1 <= len(names) <= MAX_MODELS:
         raise ValueError(f'{len(names)} models given ({list(names)}): give one --model NAME CONFIG CKPT, or two to '
                          'compare side by side (e.g. --model "EXP I baseline" ... --model "EXP V HICL" ...)')
-
-
-def figure_argument_parser(description):
-    """The arguments both figure CLIs take: ``--model NAME CONFIG CKPT`` (1 or 2), ``--scenes``, ``--split``,
-    ``--out``, ``--cfg-options``. Parse with :func:`parse_figure_args`."""
-    import argparse
-
-    from .engine.runtime import ConfigOptionsAction
-    from .inference import SPLITS
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--model', nargs=3, action='append', default=[], metavar=('NAME', 'CONFIG', 'CKPT'),
-                        help='a panel title, the config and a checkpoint of tools/train.py or tools/export_3d_net.py; '
-                             f'give it once, or {MAX_MODELS} times to compare')
-    parser.add_argument('--scenes', nargs='+', metavar='ID',
-                        help=f'scene ids (default: the first {DEFAULT_NUM_SCENES} scenes of the split)')
-    parser.add_argument('--split', choices=SPLITS, default='test', help='the config loader whose scenes are drawn')
-    parser.add_argument('--out', required=True, help='PNG file to write')
-    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction,
-                        help='override keys of every model\'s config, key=value')
-    return parser
-
-
-def parse_figure_args(parser, argv=None):
-    """Parse ``argv`` (default: sys.argv) with a :func:`figure_argument_parser`; a usage error unless 1 or
-    ``MAX_MODELS`` models are given."""
-    args = parser.parse_args(argv)
-    try:
-        check_model_count([name for name, _, _ in args.model])
-    except ValueError as error:
-        parser.error(str(error))
-    return args
-
-
-def model_predictions(models, split='test', scenes=None, cfg_options=None):
-    """Run each model on the same scenes of a split.
-
-    Args:
-        models: 1 or 2 (name, config path, checkpoint path) triples.
-        split: 'train', 'val' or 'test': the dataset of the config's loader of that split, with the test pipeline.
-        scenes: scene ids; None: the split's first ``DEFAULT_NUM_SCENES`` scenes.
-        cfg_options: dict of config overrides applied to every model's config (as ``--cfg-options``).
-    Yields, per model, (name, dataset metainfo, iterator of :class:`~hicl.inference.ScenePrediction` over the
-    scenes); an unknown scene id raises KeyError when the iterator starts.
-    """
-    from .engine.runtime import load_config
-    from .inference import build_split_dataset, load_inference_model, predict_scenes, scene_ids
-    check_model_count([name for name, _, _ in models])
-    for name, config, checkpoint in models:
-        cfg = load_config(config, cfg_options)
-        dataset = build_split_dataset(cfg, split)
-        chosen = scenes or scene_ids(dataset)[:DEFAULT_NUM_SCENES]
-        yield name, dataset.metainfo, predict_scenes(load_inference_model(cfg, checkpoint), dataset, chosen)
-
-
-def align_scenes(per_model):
-    """Per scene, the tuple of each model's prediction, from one list of ScenePrediction per model.
-
-    Raises ValueError when the models saw different scenes or points (their configs load different data)."""
-    rows = list(zip(*per_model))
-    for row in rows:
-        first = row[0]
-        for other in row[1:]:
-            if other.scene_id != first.scene_id or not (np.array_equal(other.xyz, first.xyz)
-                                                        and np.array_equal(other.truth, first.truth)):
-                raise ValueError(f'the models see different points or truth for {first.scene_id} / {other.scene_id}:'
-                                 ' give configs with the same dataset, split and test pipeline')
-    return rows
 
 
 def scene_miou(truth, prediction, num_classes):
@@ -184,10 +118,8 @@ def tsne_embedding(features, seed=0):
 
 def feature_compactness_of(sample):
     """Within-class over between-class variance of a :class:`PointSample`'s features
-    (:func:`hicl.models.correlation_instruments.feature_compactness`; smaller is more compact)."""
+    (:func:`hicl.metrics.feature_compactness`; smaller is more compact)."""
     import torch
-
-    from .models.correlation_instruments import feature_compactness
     return feature_compactness(torch.from_numpy(sample.features), torch.from_numpy(sample.truth))
 
 
@@ -274,6 +206,6 @@ def save_figure(figure, out_path):
     """Write the figure as a PNG at ``DPI`` (created atomically, parent folders made) and close it."""
     import matplotlib.pyplot as plt
 
-    from .fileio import atomic_write
+    from ..fileio import atomic_write
     atomic_write(str(out_path), lambda file: figure.savefig(file, format='png', dpi=DPI))
     plt.close(figure)

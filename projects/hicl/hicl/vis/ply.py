@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .fileio import atomic_write
+from ..fileio import atomic_write
 
 
 def colours_as_bytes(colours):
