@@ -79,11 +79,11 @@ class StopAfterEpoch(Hook):
 
 
 class RecordLosses(Hook):
-    """The loss names logged in each iteration; the necks' AdamW step counts and the schedulers' epochs when
-    training starts."""
+    """The loss names and all names of the train step's outputs in each iteration; the necks' AdamW step counts and
+    the schedulers' epochs when training starts."""
 
     def __init__(self):
-        self.loss_names, self.necks_steps_at_start = [], None
+        self.loss_names, self.output_names, self.necks_steps_at_start = [], [], None
 
     def before_train(self, runner):
         state = runner.optim_wrapper['necks'].optimizer.state_dict()['state']
@@ -95,6 +95,7 @@ class RecordLosses(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.loss_names.append(sorted(name for name in outputs if name.startswith('loss_')))
+        self.output_names.append(sorted(outputs))
 
 
 class CountIterations(Hook):
@@ -150,9 +151,13 @@ def test_hicl_stages_two_optimizers_resume_and_inference_without_necks(synthroom
 
     cfg = tiny_hicl_config(synthrooms_tiny, work_dir, max_epochs=3)
     cfg.resume, cfg.load_from = True, str(work_dir / 'epoch_2.pth')
+    cfg.default_hooks.correlation_instruments.interval = 1  # the documented switch: measure every iteration
     recorder = RecordLosses()
-    train_recording(cfg, recorder)
+    runner = train_recording(cfg, recorder)
     assert recorder.loss_names == [['loss_ce', 'loss_inter', 'loss_intra', 'loss_kl']]  # the stage survived
+    assert recorder.output_names == [['loss', 'loss_ce', 'loss_inter', 'loss_intra', 'loss_kl']]  # losses only
+    logged = runner.message_hub.log_scalars  # the instruments went to the log beside them
+    assert {'train/intra_change', 'train/acc_inter', 'train/agreement', 'train/loss_kl'} <= set(logged)
     assert recorder.necks_steps_at_start == {key: 1.0 for key in necks_state}  # the necks' optimizer was restored
     # both schedules were restored after their second step (a fresh one would start at 0)
     assert recorder.scheduler_epochs_at_start == {'net': 2, 'necks': 2}
