@@ -38,33 +38,6 @@ def test_minkunet_voxelize_stays_on_cpu():
     assert sample.point2voxel_map.tolist() in ([0, 0, 1], [1, 1, 0])
 
 
-def small_minkunet(**overrides):
-    """A 2-stage MinkUNetBackbone config on spconv (4 channels, one block per stage)."""
-    return dict(dict(type='MinkUNetBackbone', in_channels=1, base_channels=4, num_stages=2, encoder_channels=[4, 8],
-                     encoder_blocks=[1, 1], decoder_channels=[8, 4], decoder_blocks=[1, 1],
-                     sparseconv_backend='spconv'), **overrides)
-
-
-def test_minkunet_on_spconv_keeps_the_voxels_of_an_odd_upper_edge():
-    from mmdet3d.registry import MODELS
-    backbone = MODELS.build(small_minkunet()).eval()
-    # (batch, x, y, z): the grid's max + 1 is 5. Unpadded, the first stride-2 convolution's grid is
-    # floor((5 - 2) / 2) + 1 = 2 cells a side, and voxel (4, 4, 4) -> (2, 2, 2) falls outside it.
-    coors = torch.tensor([[0, 0, 0, 0], [0, 4, 4, 4]], dtype=torch.int32)
-    active_sites = []
-    backbone.encoder[0].register_forward_hook(lambda module, inputs, output: active_sites.append(len(output.indices)))
-    features = backbone(torch.ones(2, 1), coors)
-    assert active_sites == [2] and features.shape == (2, 4)
-
-
-def test_minkunet_leaves_its_channel_lists_alone():
-    from mmdet3d.registry import MODELS
-    cfg = small_minkunet()
-    first, second = MODELS.build(cfg), MODELS.build(cfg)  # mmengine copies the dict, not the lists in it
-    assert cfg['encoder_channels'] == [4, 8] and cfg['decoder_channels'] == [8, 4]
-    assert [p.shape for p in first.parameters()] == [p.shape for p in second.parameters()]
-
-
 def runner_like_checkpoint():
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer

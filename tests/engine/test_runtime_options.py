@@ -67,8 +67,8 @@ def runner_args(config=CONFIG, **options):
     # a new key that its component does not take: it would fail later on a bare TypeError, or be ignored
     ('train_cfg.max_epoch', "train_cfg is a EpochBasedTrainLoop, which takes no argument 'max_epoch' "
                             r"\(closest: max_epochs\)"),
-    ('model.backbone.base_channel', "model.backbone is a MinkUNetBackbone, which takes no argument 'base_channel' "
-                                    r"\(closest: base_channels"),
+    ('model.backbone.base_channel',
+     r"model.backbone is a MinkUNetSpconvBackbone, which takes no argument 'base_channel' \(closest: base_channels"),
     ('pseudo_labels.labeller.token_sise', "pseudo_labels.labeller is a SimulatedVLMLabeller, which takes no "
                                           r"argument 'token_sise' \(closest: token_size"),
 ])

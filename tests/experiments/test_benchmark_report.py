@@ -21,7 +21,7 @@ def test_segmentator_reference_ratio_is_ours_with_reading_over_the_cpp_tool():
 def test_sweep_backbone_models_swap_in_minkunet_and_keep_the_spvcnn_config():
     model = Config.fromfile(str(REPO / 'configs/_base_/models/spvcnn_clip.py')).model
     (mink_name, minkunet), (spv_name, spvcnn) = sweep_backbone_models(model)
-    assert (minkunet.backbone['type'], minkunet.backbone['sparseconv_backend']) == ('MinkUNetBackbone', 'spconv')
+    assert minkunet.backbone['type'] == 'MinkUNetSpconvBackbone'
     assert 'drop_ratio' not in minkunet.backbone and 'drop_ratio' in spvcnn.backbone
     assert spvcnn is model and minkunet.data_preprocessor == model.data_preprocessor
 

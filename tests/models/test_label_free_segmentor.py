@@ -17,9 +17,8 @@ def build(anchors_file, feature_dims, in_channels):
                                max_voxels=None,
                                voxel_layer=dict(max_num_points=-1, point_cloud_range=[-100, -100, -20, 100, 100, 20],
                                                 voxel_size=[0.05, 0.05, 0.05], max_voxels=(-1, -1))),
-        backbone=dict(type='MinkUNetBackbone', in_channels=in_channels, base_channels=8, num_stages=2,
-                      encoder_channels=[8, 16], encoder_blocks=[1, 1], decoder_channels=[16, 8], decoder_blocks=[1, 1],
-                      sparseconv_backend='spconv'),
+        backbone=dict(type='MinkUNetSpconvBackbone', in_channels=in_channels, base_channels=8, num_stages=2,
+                      encoder_channels=[8, 16], encoder_blocks=[1, 1], decoder_channels=[16, 8], decoder_blocks=[1, 1]),
         decode_head=dict(type='PseudoLabelHead', channels=8, num_classes=4, embed_dim=16, anchors_file=anchors_file)))
 
 

@@ -1,5 +1,6 @@
 """SPVCNNSpconvBackbone: exact point <-> voxel operations; a MinkUNet-compatible backbone with a live point branch."""
 import copy
+import re
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 
 import hicl  # noqa: F401  (spconv CPU fixes, registration)
-from hicl.models.backbones import SPVCNNSpconvBackbone, spvcnn
+from hicl.models.backbones import SPVCNNSpconvBackbone
 from hicl.models.backbones.spvcnn import lookup_voxels, point_to_voxel, voxel_to_point
 
 SMALL = dict(in_channels=3, base_channels=8, num_stages=4, encoder_channels=[8, 16, 16, 32],
@@ -33,7 +34,7 @@ def random_cloud(num_voxels=2000, extent=40, seed=0):
 
 
 def config(backbone_type='SPVCNNSpconvBackbone', **overrides):
-    """A fresh copy of the small config (MinkUNetBackbone inserts into the lists it is given)."""
+    """A fresh copy of the small config."""
     return copy.deepcopy(dict(SMALL, type=backbone_type, **overrides))
 
 
@@ -159,7 +160,7 @@ def test_output_rows_follow_the_input_voxels():
 def test_minkunet_config_swaps_by_type_only():
     init_default_scope('mmdet3d')
     features, coors = random_cloud(600)
-    minkunet_cfg = config('MinkUNetBackbone')
+    minkunet_cfg = config('MinkUNetSpconvBackbone')
     spvcnn_cfg = dict(minkunet_cfg, type='SPVCNNSpconvBackbone')
     spvcnn_model = MODELS.build(spvcnn_cfg)
     assert spvcnn_cfg['encoder_channels'] == SMALL['encoder_channels']  # building leaves the config intact
@@ -168,28 +169,29 @@ def test_minkunet_config_swaps_by_type_only():
         assert minkunet(features, coors).shape == spvcnn_model(features, coors).shape == (coors.shape[0], 12)
 
 
-def test_auto_backend_falls_back_to_spconv_without_torchsparse(monkeypatch):
-    assert not spvcnn.IS_TORCHSPARSE_AVAILABLE  # torchsparse is not installed here
-    model = build(sparseconv_backend='auto')
-    assert type(model) is SPVCNNSpconvBackbone and model.sparseconv_backend == 'spconv'
-    monkeypatch.setattr(spvcnn, 'IS_TORCHSPARSE_AVAILABLE', True)
-    assert spvcnn.resolve_backend('auto') == 'torchsparse'
-    assert spvcnn.resolve_backend('spconv') == 'spconv'
+@pytest.mark.parametrize('backbone_type, backend, alternative', [
+    ('SPVCNNSpconvBackbone', 'torchsparse', "for torchsparse use type='SPVCNNTorchsparseBackbone'"),
+    ('SPVCNNSpconvBackbone', 'auto', "for torchsparse use type='SPVCNNTorchsparseBackbone'"),
+    ('MinkUNetSpconvBackbone', 'minkowski', "for torchsparse or minkowski use mmdet3d's type='MinkUNetBackbone'")])
+def test_one_class_per_library_and_another_backend_is_refused_naming_its_class(backbone_type, backend, alternative):
+    init_default_scope('mmdet3d')
+    message = f"{backbone_type} runs on spconv only (sparseconv_backend='spconv'), got sparseconv_backend={backend!r}"
+    with pytest.raises(ValueError, match=re.escape(f'{message}; {alternative}')):
+        MODELS.build(config(backbone_type, sparseconv_backend=backend))
+    assert MODELS.get('SPVCNNTorchsparseBackbone').__mro__[1].__name__ == 'SPVCNNBackbone'  # mmdet3d's own
 
 
 def test_unsupported_settings_are_refused():
     with pytest.raises(ValueError, match='4'):
         build(num_stages=2, encoder_channels=[8, 16], encoder_blocks=[1, 1], decoder_channels=[16, 8],
               decoder_blocks=[1, 1])
-    with pytest.raises(ValueError, match='minkowski'):
-        build(sparseconv_backend='minkowski')
 
 
 def test_no_voxel_is_lost_at_the_upper_edge_of_the_grid():
     """spconv's stride-2 convolutions drop voxels beyond the grid; the padded grid keeps every coarse voxel."""
     model = build().eval()
     coors = coords([[0, 32, 0, 0], [0, 0, 16, 32], [1, 31, 31, 30], [1, 2, 0, 0]])  # extents 33 and 32: odd and even
-    voxels = model.conv_input(model._spconv_input(torch.ones(4, 3), coors))
+    voxels = model.conv_input(model.sparse_input(torch.ones(4, 3), coors))
     for stride, encoder_layer in zip((2, 4, 8, 16), model.encoder):
         voxels = encoder_layer(voxels)
         expected = torch.cat([coors[:, :1], torch.div(coors[:, 1:], stride, rounding_mode='floor')], 1)

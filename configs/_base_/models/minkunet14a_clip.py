@@ -1,4 +1,5 @@
-# The CLIP2Scene 3D net: stock mmdet3d MinkUNet (spconv backend) configured as MinkUNet14A, 5 cm voxels,
+# The CLIP2Scene 3D net: mmdet3d's MinkUNet on spconv (MinkUNetSpconvBackbone: mmdet3d's MinkUNetBackbone with a
+# padded grid and copied channel lists) configured as MinkUNet14A, 5 cm voxels,
 # colour as the input feature, and the pseudo-label head (features -> CLIP space, logits against fixed text
 # anchors, Eq. 1).
 model = dict(
@@ -15,7 +16,7 @@ model = dict(
         voxel_layer=dict(max_num_points=-1, point_cloud_range=[-100, -100, -20, 100, 100, 20],
                          voxel_size=[0.05, 0.05, 0.05], max_voxels=(-1, -1))),
     backbone=dict(
-        type='MinkUNetBackbone',
+        type='MinkUNetSpconvBackbone',
         in_channels=3,
         base_channels=32,
         num_stages=4,
@@ -23,8 +24,7 @@ model = dict(
         encoder_blocks=[1, 1, 1, 1],
         decoder_channels=[128, 128, 96, 96],
         decoder_blocks=[1, 1, 1, 1],
-        block_type='basic',
-        sparseconv_backend='spconv'),
+        block_type='basic'),
     decode_head=dict(
         type='PseudoLabelHead',
         channels=96,

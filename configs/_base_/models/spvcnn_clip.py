@@ -1,7 +1,7 @@
 # The outdoor 3D net (HICL on nuScenes: SPVCNN): the CLIP2Scene MinkUNet config with SPVCNN's point branch
-# (SPVCNNSpconvBackbone on spconv; torchsparse is used automatically when installed), mmdet3d's SPVCNN widths
-# and blocks, 10 cm voxels, intensity as the input feature, 16 classes. Back to MinkUNet: backbone type
-# 'MinkUNetBackbone' with sparseconv_backend='spconv' (same other arguments).
+# (SPVCNNSpconvBackbone on spconv; with torchsparse installed, type='SPVCNNTorchsparseBackbone' runs mmdet3d's own
+# SPVCNN with the same arguments), mmdet3d's SPVCNN widths and blocks, 10 cm voxels, intensity as the input feature,
+# 16 classes. Back to MinkUNet: backbone type 'MinkUNetSpconvBackbone' (same other arguments).
 _base_ = ['./minkunet14a_clip.py']
 
 model = dict(
@@ -13,6 +13,5 @@ model = dict(
         encoder_blocks=[2, 2, 2, 2],
         decoder_channels=[256, 128, 96, 96],
         decoder_blocks=[2, 2, 2, 2],
-        drop_ratio=0.3,
-        sparseconv_backend='auto'),
+        drop_ratio=0.3),
     decode_head=dict(num_classes=16, anchors_file='data/nuscenes/text_anchors.npz'))

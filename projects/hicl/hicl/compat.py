@@ -13,11 +13,11 @@ Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imp
    crafted checkpoint still cannot run code; folders and empty or truncated files get a clear error.
 4. :func:`fix_mmengine_cpu_distributed_init` -- mmengine 0.10.7's PyTorch launcher calls
    ``torch.cuda.set_device`` unconditionally, so ``tools/dist_train.sh`` fails on machines without CUDA.
-5. :func:`fix_mmdet3d_minkunet_spconv_grid` -- mmdet3d 1.4.0 ``MinkUNetBackbone`` on spconv sets the grid to
-   max coordinate + 1, so where that is odd a stride-2 convolution drops the voxels of the upper edge.
-6. :func:`fix_mmdet3d_minkunet_channel_lists` -- mmdet3d 1.4.0 ``MinkUNetBackbone.__init__`` inserts into the
-   ``encoder_channels`` / ``decoder_channels`` lists it is given, i.e. into the config: a second build from the
-   same config fails or builds another net.
+
+Only what a runtime patch alone can do is here: each patch changes stock code only where it fails outright (no
+CUDA device, torch's ``weights_only`` loading). Flaws that a class of our own can fix are fixed there, leaving
+the stock class as it ships: mmdet3d's ``MinkUNetBackbone`` on spconv (grid padding, channel lists) in
+``hicl.models.backbones.MinkUNetSpconvBackbone``.
 """
 import builtins
 import collections
@@ -95,52 +95,6 @@ def fix_mmdet3d_minkunet_voxelize():
     from mmdet3d.models.data_preprocessors import Det3DDataPreprocessor
     Det3DDataPreprocessor.voxelize = _run_without_cuda(Det3DDataPreprocessor.voxelize, torch.Tensor, 'cuda',
                                                        lambda tensor, *args, **kwargs: tensor)
-
-
-def _padded_sparse_conv_tensor(features, indices, spatial_shape, batch_size, multiple):
-    """spconv's SparseConvTensor on a grid whose every side is rounded up to a multiple of ``multiple``."""
-    from spconv.pytorch import SparseConvTensor
-    padded = (torch.div(torch.as_tensor(spatial_shape) + multiple - 1, multiple, rounding_mode='floor')
-              * multiple).tolist()
-    return SparseConvTensor(features, indices, padded, batch_size)
-
-
-def fix_mmdet3d_minkunet_spconv_grid():
-    """Make ``MinkUNetBackbone.forward`` on spconv build its input grid padded to a multiple of 2 ** num_stages,
-    so that no stride-2 convolution drops the voxels of an odd upper edge (other backends run untouched)."""
-    from mmdet3d.models.backbones import MinkUNetBackbone, minkunet_backbone
-    original = MinkUNetBackbone.forward
-    if getattr(original, '_hicl_padded_grid', False):
-        return
-
-    @functools.wraps(original)
-    def forward(self, voxel_features, coors):
-        if self.sparseconv_backend != 'spconv':
-            return original(self, voxel_features, coors)
-        padded = functools.partial(_padded_sparse_conv_tensor, multiple=2 ** self.num_stages)
-        with _replaced(minkunet_backbone, 'SparseConvTensor', padded):
-            return original(self, voxel_features, coors)
-
-    forward._hicl_padded_grid = True
-    MinkUNetBackbone.forward = forward
-
-
-def fix_mmdet3d_minkunet_channel_lists():
-    """Make ``MinkUNetBackbone.__init__`` work on copies of its ``encoder_channels`` / ``decoder_channels``."""
-    from mmdet3d.models.backbones import MinkUNetBackbone
-    original = MinkUNetBackbone.__init__
-    if getattr(original, '_hicl_copies_lists', False):
-        return
-
-    @functools.wraps(original)
-    def __init__(self, *args, **kwargs):
-        for key in ('encoder_channels', 'decoder_channels'):
-            if key in kwargs:
-                kwargs[key] = list(kwargs[key])
-        original(self, *args, **kwargs)
-
-    __init__._hicl_copies_lists = True
-    MinkUNetBackbone.__init__ = __init__
 
 
 # ---------------------------------------------------------------------------------------------- mmengine
@@ -231,7 +185,5 @@ def apply_all():
     """Apply every fix (idempotent)."""
     fix_spconv_cpu_stream()
     fix_mmdet3d_minkunet_voxelize()
-    fix_mmdet3d_minkunet_spconv_grid()
-    fix_mmdet3d_minkunet_channel_lists()
     fix_mmengine_checkpoint_loading()
     fix_mmengine_cpu_distributed_init()

@@ -73,9 +73,9 @@ def sweep_points(path):
 
 def sweep_backbone_models(model):
     """[(name, model config)]: the SPVCNN model config ``model`` (configs/_base_/models/spvcnn_clip.py) and the
-    same model with mmdet3d's MinkUNet backbone (spconv) in its place."""
+    same model with the MinkUNet backbone (MinkUNetSpconvBackbone) in its place."""
     minkunet = model.copy()
-    minkunet.backbone = dict(model.backbone, type='MinkUNetBackbone', sparseconv_backend='spconv')
+    minkunet.backbone = dict(model.backbone, type='MinkUNetSpconvBackbone')
     minkunet.backbone.pop('drop_ratio')
     return [('MinkUNet (spconv)', minkunet), ('SPVCNN (SPVCNNSpconvBackbone)', model)]
 

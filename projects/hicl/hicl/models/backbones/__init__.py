@@ -1,3 +1,4 @@
-from .spvcnn import SPVCNNSpconvBackbone
+from .minkunet import MinkUNetSpconvBackbone
+from .spvcnn import SPVCNNSpconvBackbone, SPVCNNTorchsparseBackbone
 
-__all__ = ['SPVCNNSpconvBackbone']
+__all__ = ['MinkUNetSpconvBackbone', 'SPVCNNSpconvBackbone', 'SPVCNNTorchsparseBackbone']

@@ -7,11 +7,12 @@ grid) covers the finest voxels ``k*s .. k*s + s - 1`` along each axis.
 Coordinates are (batch, x, y, z) rows throughout (spconv's ``batch_first`` order).
 """
 import torch
-from mmdet3d.models.backbones import MinkUNetBackbone, SPVCNNBackbone
-from mmdet3d.models.layers.torchsparse import IS_TORCHSPARSE_AVAILABLE
+from mmdet3d.models.backbones import SPVCNNBackbone
 from mmdet3d.registry import MODELS
 from spconv.pytorch import SparseConvTensor
 from torch import Tensor, nn
+
+from .minkunet import MinkUNetSpconvBackbone, check_spconv_backend
 
 # The 8 corner offsets {0, 1}^3 of a trilinear cell, (8, 3).
 _CELL_CORNERS = torch.tensor([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
@@ -128,18 +129,11 @@ def _point_mlp(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(in_channels, out_channels), nn.BatchNorm1d(out_channels), nn.ReLU(inplace=True))
 
 
-def resolve_backend(sparseconv_backend: str) -> str:
-    """'spconv' or 'torchsparse' for a requested backend ('auto': torchsparse when importable, else spconv)."""
-    if sparseconv_backend == 'auto':
-        return 'torchsparse' if IS_TORCHSPARSE_AVAILABLE else 'spconv'
-    if sparseconv_backend not in ('spconv', 'torchsparse'):
-        raise ValueError(f"sparseconv_backend must be 'spconv', 'torchsparse' or 'auto', got {sparseconv_backend!r}")
-    return sparseconv_backend
-
-
-class BatchFirstSPVCNNBackbone(SPVCNNBackbone):
-    """mmdet3d's torchsparse SPVCNN taking (batch, x, y, z) coordinates like the spconv variant, so one data
-    preprocessor (``batch_first=True``) serves both; torchsparse 1.x wants (x, y, z, batch)."""
+@MODELS.register_module()
+class SPVCNNTorchsparseBackbone(SPVCNNBackbone):
+    """mmdet3d's torchsparse SPVCNN (needs torchsparse, not on PyPI) taking (batch, x, y, z) coordinates like
+    :class:`SPVCNNSpconvBackbone`, so one data preprocessor (``batch_first=True``) and one config serve both: a
+    config changes ``type`` only. torchsparse 1.x wants (x, y, z, batch)."""
 
     def forward(self, voxel_features: Tensor, coors: Tensor) -> Tensor:
         """(V, C_out) features of the input voxels; ``coors`` (V, 4) integer (batch, x, y, z)."""
@@ -147,14 +141,15 @@ class BatchFirstSPVCNNBackbone(SPVCNNBackbone):
 
 
 @MODELS.register_module()
-class SPVCNNSpconvBackbone(MinkUNetBackbone):
+class SPVCNNSpconvBackbone(MinkUNetSpconvBackbone):
     """SPVCNN: MinkUNet's sparse UNet (stem, encoder, decoder built by mmdet3d's ``MinkUNetBackbone``) plus a
     point branch of per-point MLPs fused with the voxels, on spconv.
 
     Same config arguments as mmdet3d's ``SPVCNNBackbone`` (4 stages; ``encoder_blocks``, ``decoder_blocks``,
-    ``block_type``, ``init_cfg`` go to ``MinkUNetBackbone``) and the same forward contract as ``MinkUNetBackbone``
-    with spconv: ``forward(features (V, C_in), coors (V, 4) int (batch, x, y, z)) -> (V, C_out)`` in the input
-    voxel order, ``C_out = decoder_channels[-1]``. A MinkUNet config becomes SPVCNN by changing ``type`` only.
+    ``block_type``, ``init_cfg`` go to ``MinkUNetBackbone``) and the same forward contract as
+    ``MinkUNetSpconvBackbone``: ``forward(features (V, C_in), coors (V, 4) int (batch, x, y, z)) -> (V, C_out)``
+    in the input voxel order, ``C_out = decoder_channels[-1]``. A MinkUNet config becomes SPVCNN by changing
+    ``type`` only.
 
     Point branch (where mmdet3d's SPVCNN fuses), strides in finest voxels:
 
@@ -171,23 +166,15 @@ class SPVCNNSpconvBackbone(MinkUNetBackbone):
 
     Differences from mmdet3d's ``SPVCNNBackbone``: spconv instead of torchsparse; coordinates are (batch, x, y, z);
     a stride-s voxel's position for devoxelisation is the centre of the finest voxels it covers (torchsparse uses
-    its corner); the spconv grid is padded to a multiple of 16 so spconv's stride-2 convolutions drop no voxel at
-    the upper edge (``MinkUNetBackbone`` uses max + 1); the list arguments are copied (``MinkUNetBackbone`` inserts
-    into them); dropout is not in place.
+    its corner); the spconv grid is padded and the channel lists copied as in :class:`MinkUNetSpconvBackbone`;
+    dropout is not in place. With torchsparse installed, ``type='SPVCNNTorchsparseBackbone'`` is mmdet3d's.
 
     Args:
         in_channels, base_channels, num_stages, encoder_channels, decoder_channels: as ``SPVCNNBackbone``.
         drop_ratio: dropout on the voxel features after fusions 2 and 3.
-        sparseconv_backend: 'spconv' (this class), 'torchsparse' (mmdet3d's ``SPVCNNBackbone`` taking
-            (batch, x, y, z) coordinates, :class:`BatchFirstSPVCNNBackbone`) or 'auto' (torchsparse when importable,
-            else spconv). Pass it by keyword.
+        sparseconv_backend: 'spconv' (the only one this class runs on; torchsparse: SPVCNNTorchsparseBackbone).
         **kwargs: further ``MinkUNetBackbone`` arguments.
     """
-
-    def __new__(cls, *args, **kwargs):
-        if resolve_backend(kwargs.get('sparseconv_backend', 'spconv')) == 'torchsparse':
-            return BatchFirstSPVCNNBackbone(*args, **dict(kwargs, sparseconv_backend='torchsparse'))
-        return super().__new__(cls)
 
     def __init__(self,
                  in_channels: int = 4,
@@ -202,22 +189,14 @@ class SPVCNNSpconvBackbone(MinkUNetBackbone):
             raise ValueError('SPVCNN fuses at fixed stages of a 4-stage UNet: num_stages and the lengths of '
                              f'encoder_channels / decoder_channels must be 4, got {num_stages}, '
                              f'{list(encoder_channels)}, {list(decoder_channels)}')
-        resolve_backend(sparseconv_backend)  # validates; 'torchsparse' never reaches here (see __new__)
+        check_spconv_backend(type(self), sparseconv_backend, "for torchsparse use type='SPVCNNTorchsparseBackbone'")
         super().__init__(in_channels=in_channels, base_channels=base_channels, num_stages=num_stages,
-                         encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
-                         sparseconv_backend='spconv', **kwargs)
+                         encoder_channels=encoder_channels, decoder_channels=decoder_channels, **kwargs)
         self.point_transforms = nn.ModuleList([
             _point_mlp(base_channels, encoder_channels[-1]),
             _point_mlp(encoder_channels[-1], decoder_channels[1]),
             _point_mlp(decoder_channels[1], decoder_channels[3])])
         self.dropout = nn.Dropout(drop_ratio)
-
-    def _spconv_input(self, voxel_features: Tensor, coors: Tensor) -> SparseConvTensor:
-        """The sparse tensor of the input voxels, on a grid padded to a multiple of the coarsest stride."""
-        coarsest = 2 ** self.num_stages
-        extent = coors[:, 1:].max(0).values + 1
-        spatial_shape = (torch.div(extent + coarsest - 1, coarsest, rounding_mode='floor') * coarsest).tolist()
-        return SparseConvTensor(voxel_features, coors.int(), spatial_shape, int(coors[:, 0].max()) + 1)
 
     def _fuse(self, voxels: SparseConvTensor, points: Tensor, positions: Tensor, stride: int, mlp: nn.Module):
         """Points <- devox(voxels) + mlp(points); voxels <- dropout(vox(points)). Returns (voxels, points)."""
@@ -234,7 +213,7 @@ class SPVCNNSpconvBackbone(MinkUNetBackbone):
         """
         _check_rows('voxel_features', voxel_features, 'coors', coors)
         positions = coors.to(voxel_features.dtype)
-        voxels = self.conv_input(self._spconv_input(voxel_features, coors))
+        voxels = self.conv_input(self.sparse_input(voxel_features, coors))
         points = voxels.features  # submanifold stem: rows are the input voxels
         laterals = [voxels]
         for encoder_layer in self.encoder:
