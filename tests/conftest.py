@@ -75,5 +75,5 @@ def synthrooms_tiny(tmp_path_factory):
     prepare_synthrooms(str(root), num_train=2, num_val=1, num_test=1, frames_per_scene=4, progress=False,
                        vertex_spacing=0.1, color_size=(320, 240), depth_size=(160, 120))
     label_dataset(load_scene_infos(str(root), ['train', 'val']), str(root), exact_labeller(),
-                  str(root / TINY_PSEUDO_LABELS), label_size=TINY_LABEL_SIZE, progress=False)
+                  str(root / TINY_PSEUDO_LABELS), label_size=TINY_LABEL_SIZE, progress=False, label_set='scannet20')
     return root

@@ -10,6 +10,7 @@
   python tools/create_data.py nuscenes --root data/nuscenes --version v1.0-trainval --out data/nuscenes
 """
 import argparse
+import importlib
 
 from hicl.converters.nuscenes import DEFAULT_LIDAR_SET_OPTIONS, VERSION_SPLITS, convert_nuscenes
 from hicl.converters.scannet import convert_scannet
@@ -53,6 +54,11 @@ def parse_args():
     scannet.add_argument('--frame-step', type=POSITIVE, default=1, help='keep every k-th frame (100: the 25k subset)')
     scannet.add_argument('--max-frames', type=POSITIVE, help='at most this many frames per scene')
     scannet.add_argument('--splits', nargs='+', default=['train', 'val'])
+    scannet.add_argument('--label-set', default='scannet20',
+                         help='the label set of the raw label ids (recorded in the infos; a dataset config with '
+                              'another label_set refuses them); your own: register it in a module and --import it')
+    scannet.add_argument('--import', dest='imports', nargs='+', default=[], metavar='MODULE',
+                         help='modules to import first, e.g. the one that registers your label set')
     scannet.add_argument('--sets', default='auto', choices=['auto', 'mesh', 'points', 'segs_json', 'none'],
                          help='geometric consistency sets: Felzenszwalb on the mesh (auto: points when the mesh has '
                               'no faces), or ScanNet\'s released segs.json; none to skip')
@@ -132,7 +138,10 @@ def main():
               f'others {cosine["other_mean"]:.3f})')
         print_set_purity(args.out, result['infos'])
     else:
+        for module in args.imports:
+            importlib.import_module(module)
         result = convert_scannet(args.root, args.out, splits=args.splits, workers=args.workers,
+                                 label_set=args.label_set,
                                  frames_root=args.frames_root, frame_step=args.frame_step,
                                  max_frames=args.max_frames, overwrite=args.overwrite,
                                  sets=None if args.sets == 'none' else dict(source=args.sets, k=args.sets_k,

@@ -15,7 +15,7 @@ LOAD_POINTS = dict(type='LoadPointsFromFile', coord_type='DEPTH', shift_height=F
 def build(root, depth_tolerance=0.05, num_frames=4, pseudo_labels=TINY_PSEUDO_LABELS, online_labeller=None):
     init_default_scope('mmdet3d')
     pipeline = [LOAD_POINTS, dict(type='LoadSceneFrames', num_frames=num_frames, online_labeller=online_labeller,
-                                  label_size=(160, 120)),
+                                  label_set='scannet20', label_size=(160, 120)),
                 dict(type='PairPointsWithPixels', depth_tolerance=depth_tolerance),
                 dict(type='PackLabelFreeInputs', keys=['points'])]
     return LabelFreeScanNetDataset(
@@ -133,3 +133,10 @@ def test_a_sample_holds_distinct_frames(synthrooms_tiny):
     for num_frames in (2, 3, 4, 4, 4):  # of the scene's 4 frames
         views = LoadSceneFrames(num_frames=num_frames)(dict(info))['views']
         assert len(set(views['frame_ids'])) == num_frames
+
+
+def test_online_labelling_needs_the_label_set_of_the_frames_true_labels():
+    from mmdet3d.registry import TRANSFORMS
+    init_default_scope('mmdet3d')
+    with pytest.raises(ValueError, match="LoadSceneFrames with an online_labeller needs label_set"):
+        TRANSFORMS.build(dict(type='LoadSceneFrames', online_labeller=dict(type='SimulatedVLMLabeller')))

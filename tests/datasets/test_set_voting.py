@@ -104,7 +104,7 @@ def noisy_synthrooms(synthrooms_tiny, tmp_path_factory):
     with open(out / 'infos_with_sets.pkl', 'wb') as f:
         pickle.dump(info, f)
     label_dataset(load_scene_infos(str(synthrooms_tiny), ['train']), str(synthrooms_tiny), SimulatedVLMLabeller(),
-                  str(out / 'noisy'), label_size=(160, 120), progress=False)
+                  str(out / 'noisy'), label_size=(160, 120), progress=False, label_set='scannet20')
     return out
 
 

@@ -39,16 +39,17 @@ def exact_outdoor_labeller():
 def street(tmp_path_factory):
     """10 scenes x 2 keyframes with 1 sweep between them, 256 azimuths, 200x113 images: created with
     tools/create_data.py synthstreet, then labelled exactly through the config's datasets."""
-    from hicl.datasets.labelling_scenes import dataset_scenes, split_dataset_config
+    from hicl.datasets.labelling_scenes import build_labelling_dataset, built_dataset_scenes, split_dataset_config
     from hicl.pseudo_labels import label_dataset
     from hicl.synthstreet.prepare import prepare_synthstreet
     root = tmp_path_factory.mktemp('synthstreet_tiny')
     prepare_synthstreet(str(root), samples_per_scene=2, sweeps_per_sample=1, image_size=LABEL_SIZE,
                         azimuth_steps=256, workers=2, progress=False)
     cfg = street_config(root, 'baseline_synthstreet.py')
-    scenes = [scene for split in ('train', 'val') for scene in dataset_scenes(split_dataset_config(cfg, split))]
+    scenes = [scene for split in ('train', 'val')
+              for scene in built_dataset_scenes(build_labelling_dataset(split_dataset_config(cfg, split)))]
     result = label_dataset(scenes, '', exact_outdoor_labeller(), str(root / PSEUDO_LABELS), LABEL_SIZE,
-                           progress=False, raw_ids=list(range(16)))
+                           progress=False, label_set='nuscenes16')
     assert result['frames'] == 20 * 6 and result['miou'] == pytest.approx(1.0)
     return root
 

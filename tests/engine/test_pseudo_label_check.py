@@ -20,7 +20,7 @@ def make_pseudo_labels_error(cfg, root):
     with pytest.raises(StaleCacheError) as error:
         label_dataset(load_scene_infos(str(root), ['train']), str(root),
                       PSEUDO_LABELLERS.build(cfg.pseudo_labels.labeller), str(root / TINY_PSEUDO_LABELS),
-                      cfg.pseudo_labels.label_size, progress=False)
+                      cfg.pseudo_labels.label_size, progress=False, label_set='scannet20')
     return str(error.value)
 
 

@@ -13,7 +13,7 @@ NOISY = 'pseudo_labels/noisy_for_refinement'
 def test_refined_3d_pseudo_labels_beat_the_raw_ones(synthrooms_tiny, capsys):
     root = str(synthrooms_tiny)
     label_dataset(load_scene_infos(root, ['train']), root, SimulatedVLMLabeller(), f'{root}/{NOISY}',
-                  label_size=(160, 120), progress=False)
+                  label_size=(160, 120), progress=False, label_set='scannet20')
     init_default_scope('mmdet3d')
     dataset = LabelFreeScanNetDataset(data_root=root, ann_file='hicl_infos_train.pkl', pipeline=[],
                                       data_prefix=dict(pts='points', pts_semantic_mask='semantic_mask',

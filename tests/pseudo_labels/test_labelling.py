@@ -48,7 +48,7 @@ def write_dataset(root, scene_ids=('scene0000_00', 'scene0001_00'), num_frames=3
                                instance_path=f'scans/{scene_id}/instance-filt/{index}.png'))
         infos.append(dict(scene_id=scene_id, frames=frames))
     with open(os.path.join(root, 'hicl_infos_train.pkl'), 'wb') as f:
-        pickle.dump(dict(metainfo=dict(classes=SCANNET20_CLASSES), data_list=infos), f)
+        pickle.dump(dict(metainfo=dict(classes=SCANNET20_CLASSES, label_set='scannet20'), data_list=infos), f)
     return infos
 
 
@@ -102,7 +102,7 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
     assert load_scene_infos(tmp_path, ['train']) == infos
     labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
     cache_root = tmp_path / 'pseudo'
-    result = label_dataset(infos, tmp_path, labeller, cache_root, LABEL_SIZE, progress=False)
+    result = label_dataset(infos, tmp_path, labeller, cache_root, LABEL_SIZE, progress=False, label_set='scannet20')
     assert (result['frames'], result['written'], result['evaluated']) == (6, 6, 6)
 
     cache = PseudoLabelCache(cache_root)
@@ -124,10 +124,12 @@ def test_label_dataset_fills_the_cache_and_measures_2d_miou(tmp_path):
 def test_label_dataset_resumes_without_relabelling(tmp_path):
     infos = write_dataset(tmp_path)
     labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
-    first = label_dataset(infos[:1], tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    first = label_dataset(infos[:1], tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False,
+                          label_set='scannet20')
     cached_path = PseudoLabelCache(tmp_path / 'pseudo').frame_path('scene0000_00', '0')
     mtime = os.stat(cached_path).st_mtime_ns
-    again = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    again = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False,
+                          label_set='scannet20')
     assert (first['written'], again['written'], again['frames']) == (3, 3, 6)
     assert os.stat(cached_path).st_mtime_ns == mtime
 
@@ -135,7 +137,7 @@ def test_label_dataset_resumes_without_relabelling(tmp_path):
 def test_resuming_labels_again_exactly_the_frames_whose_inputs_changed(tmp_path):
     infos = write_dataset(tmp_path)
     labeller = SimulatedVLMLabeller(token_size=4, look_confusion_prob=0)
-    label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False, label_set='scannet20')
     check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)  # just labelled: current
     cache = PseudoLabelCache(tmp_path / 'pseudo')
     kept = cache.frame_path('scene0000_00', '0')
@@ -150,7 +152,8 @@ def test_resuming_labels_again_exactly_the_frames_whose_inputs_changed(tmp_path)
             'frames the data reads:\n  1 frame whose input files changed (size or modification time) since they '
             'were labelled: scene0001_00 frame 2\nFix: run tools/make_pseudo_labels.py CONFIG --overwrite')):
         check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
-    result = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+    result = label_dataset(infos, tmp_path, labeller, tmp_path / 'pseudo', LABEL_SIZE, progress=False,
+                           label_set='scannet20')
     assert (result['written'], result['relabelled']) == (1, 1)
     assert '6 frames, 1 labelled now (1 of them again: their input files changed' in format_report(
         result, SCANNET20_CLASSES)
@@ -166,7 +169,7 @@ def test_resuming_labels_again_exactly_the_frames_whose_inputs_changed(tmp_path)
 def test_a_cache_without_records_of_its_inputs_names_the_first_frames_and_how_many_more(tmp_path):
     infos = write_dataset(tmp_path, num_frames=4)
     label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0), tmp_path / 'pseudo',
-                  LABEL_SIZE, progress=False)
+                  LABEL_SIZE, progress=False, label_set='scannet20')
     for scene_id in ('scene0000_00', 'scene0001_00'):  # as a cache made before the records existed
         os.remove(PseudoLabelCache(tmp_path / 'pseudo').inputs_path(scene_id))
     os.remove(PseudoLabelCache(tmp_path / 'pseudo').frame_path('scene0001_00', '3'))
@@ -178,7 +181,7 @@ def test_a_cache_without_records_of_its_inputs_names_the_first_frames_and_how_ma
         'scene0001_00 frame 0 and 2 more',
         '  1 frame not in the cache: scene0001_00 frame 3']
     result = label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0),
-                           tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+                           tmp_path / 'pseudo', LABEL_SIZE, progress=False, label_set='scannet20')
     assert (result['written'], result['relabelled']) == (8, 7)
     check_cache_frames(tmp_path / 'pseudo', infos, tmp_path)
 
@@ -186,12 +189,12 @@ def test_a_cache_without_records_of_its_inputs_names_the_first_frames_and_how_ma
 def test_other_labeller_settings_are_refused_unless_overwriting(tmp_path):
     infos = write_dataset(tmp_path, num_frames=1)
     label_dataset(infos, tmp_path, SimulatedVLMLabeller(token_size=4, look_confusion_prob=0), tmp_path / 'pseudo',
-                  LABEL_SIZE, progress=False)
+                  LABEL_SIZE, progress=False, label_set='scannet20')
     stronger = SimulatedVLMLabeller(token_size=4, bleed_prob=0.9, look_confusion_prob=0)
     with pytest.raises(StaleCacheError, match='labeller.bleed_prob'):
-        label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, progress=False)
+        label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, progress=False, label_set='scannet20')
     result = label_dataset(infos, tmp_path, stronger, tmp_path / 'pseudo', LABEL_SIZE, overwrite=True,
-                           progress=False)
+                           progress=False, label_set='scannet20')
     assert result['written'] == 2
 
 
@@ -200,7 +203,7 @@ def test_frames_without_2d_labels_are_named_in_the_error(tmp_path):
     infos[1]['frames'][1]['instance_path'] = None
     with pytest.raises(ValueError, match="scene scene0001_00 frame 1 has no instance_path.*instance-filt"):
         label_dataset(infos, tmp_path, SimulatedVLMLabeller(look_confusion_prob=0), tmp_path / 'pseudo', LABEL_SIZE,
-                      progress=False)
+                      progress=False, label_set='scannet20')
 
 
 def test_missing_info_file_points_to_the_converter(tmp_path):

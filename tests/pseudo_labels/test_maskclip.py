@@ -141,7 +141,8 @@ def test_vit_b16_dense_features_on_a_clip2scene_crop(labeller):
 def test_labeller_fills_the_cache_and_refuses_it_with_other_anchors(labeller, synthrooms_tiny, tmp_path):
     infos = load_scene_infos(str(synthrooms_tiny), ['train', 'val'])
     cache_root = tmp_path / 'maskclip'
-    result = label_dataset(infos, str(synthrooms_tiny), labeller, cache_root, LABEL_SIZE, progress=False)
+    result = label_dataset(infos, str(synthrooms_tiny), labeller, cache_root, LABEL_SIZE, progress=False,
+                           label_set='scannet20')
     assert result['frames'] == result['written'] == 12
     labels = PseudoLabelCache(cache_root).read(infos[0]['scene_id'], infos[0]['frames'][0]['frame_id'])
     assert labels.shape == (120, 160) and labels.max() < len(SCANNET20_CLASSES)
@@ -155,7 +156,7 @@ def test_labeller_fills_the_cache_and_refuses_it_with_other_anchors(labeller, sy
                       dict(kind='random_orthonormal', seed=1))
     other = MaskCLIPLabeller(str(other_file), input_size=LABELLER_INPUT)
     with pytest.raises(StaleCacheError, match='anchor_sha256'):
-        label_dataset(infos, str(synthrooms_tiny), other, cache_root, LABEL_SIZE, progress=False)
+        label_dataset(infos, str(synthrooms_tiny), other, cache_root, LABEL_SIZE, progress=False, label_set='scannet20')
 
 
 def test_labeller_names_the_missing_anchors_file(tmp_path):

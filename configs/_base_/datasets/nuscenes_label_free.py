@@ -5,7 +5,6 @@ dataset_type = 'LabelFreeNuScenesDataset'
 data_root = 'data/nuscenes/'
 version = 'v1.0-trainval'
 pseudo_label_dir = 'pseudo_labels/maskclip'
-num_classes = 16
 min_depth = 1.0  # metres, camera z below which a point is not paired
 
 # LoadPointsChecked / LoadAnnotations3DChecked: mmdet3d's loaders, refusing (naming the file and the fix) a points
@@ -25,7 +24,7 @@ pair_with_cameras = [
 train_pipeline = [load_points] + pair_with_cameras + [normalize_intensity] + augment
 # Paper EXP II onwards: intra-set label refinement (3.2.1) over the per-sweep sets of the converter.
 refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + pair_with_cameras + [
-    dict(type='SetVotingRefiner', num_classes=num_classes), normalize_intensity] + augment
+    dict(type='SetVotingRefiner'), normalize_intensity] + augment
 # Optional multi-sweep input: insert this after the pairing (keyframe points stay first, pairs stay valid).
 load_sweeps = dict(type='LoadLiDARSweeps', num_sweeps=9, load_dim=5, use_dim=[0, 1, 2, 3])
 test_pipeline = [

@@ -5,7 +5,6 @@ data_root = 'data/scannet/'
 pseudo_label_dir = 'pseudo_labels/maskclip'
 num_frames = 8  # frames sampled per scene per iteration (CLIP2Scene)
 depth_tolerance = 0.05  # metres, |depth - z| for a point to count as seen by a pixel
-num_classes = 20
 
 # LoadPointsChecked / LoadAnnotations3DChecked: mmdet3d's loaders, refusing (naming the file and the fix) a points
 # file that is not whole points, empty or holds NaN/Inf, and a mask without one value per point.
@@ -26,7 +25,7 @@ train_pipeline = [load_points] + pair_with_frames + [normalize_color] + augment
 # Paper EXP II onwards: intra-set label refinement (3.2.1) after pairing; the sets also feed the correlation
 # sampling of the HICL segmentor.
 refined_train_pipeline = [load_points, dict(type='LoadPointSets')] + pair_with_frames + [
-    dict(type='SetVotingRefiner', num_classes=num_classes), normalize_color] + augment
+    dict(type='SetVotingRefiner'), normalize_color] + augment
 test_pipeline = [
     load_points,
     dict(type='LoadAnnotations3DChecked', with_bbox_3d=False, with_label_3d=False, with_mask_3d=False,

@@ -12,7 +12,8 @@ train_dataloader = dict(batch_size=4, num_workers=2, dataset=dict(data_root=data
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, data_prefix=data_prefix))
 test_dataloader = val_dataloader
 # token_size 14: MaskCLIP sees the 1600x900 image at 448x256, so a 16 px ViT-B/16 token covers 57 px of it,
-# i.e. 14 px of the 400x225 label image. The 2D ground truth of SynthStreet holds the 16 train ids (raw_ids).
+# i.e. 14 px of the 400x225 label image. The 2D ground truth of SynthStreet holds the 16 train ids (the
+# nuscenes16 label set's image_raw_ids).
 pseudo_labels = dict(labeller=dict(_delete_=True, type='SimulatedVLMLabeller', label_set='nuscenes16', seed=0,
                                    token_size=14),
-                     cache_root=data_root + pseudo_label_dir, label_size=(400, 225), raw_ids=list(range(16)))
+                     cache_root=data_root + pseudo_label_dir, label_size=(400, 225))

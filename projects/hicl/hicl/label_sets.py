@@ -4,7 +4,8 @@ Shared by the dataset metainfo, the converters, the pseudo-labellers and the tex
 Class ids are contiguous 0..C-1; ``IGNORE_INDEX = C`` follows mmdet3d's ScanNet and nuScenes-seg convention
 (the evaluation drops it). Label images use ``IMAGE_IGNORE = 255`` for "no label".
 
-Each ``LABEL_SETS`` entry holds ``classes``, ``ignore_index``, ``palette`` and the raw-id mapping in two forms:
+Each ``LABEL_SETS`` entry (:func:`register_label_set`; a dataset of your own registers its set the same way)
+holds ``classes``, ``ignore_index``, ``palette`` and the raw-id mapping in two forms:
 ``raw_ids`` (the raw id of each class, in class order; only when raw ids and classes are one-to-one, else None)
 and ``raw_to_train`` (lookup table: entry r is the train id of raw id r; always present). ScanNet-20 has both;
 nuScenes-16 merges several lidarseg classes into one (adult/child/... -> pedestrian), so only the table.
@@ -95,6 +96,7 @@ def read_scannet_label_map(path):
 
 
 def image_label_lut(raw_ids, label_map_file=None, ignore_index=IMAGE_IGNORE):
+    # raw_ids: a label set's image_raw_ids (get_label_set(name)['image_raw_ids'])
     """(R,) int64 train id of every raw id a 2D label image holds (``ignore_index`` for the others).
 
     raw_ids: the raw ids of classes 0..C-1 (NYU40 ids for ScanNet-20). label_map_file: None when the images hold
@@ -113,21 +115,91 @@ def image_label_lut(raw_ids, label_map_file=None, ignore_index=IMAGE_IGNORE):
     return lut
 
 
-LABEL_SETS = {
-    'scannet20': dict(classes=SCANNET20_CLASSES, ignore_index=SCANNET20_IGNORE_INDEX, raw_ids=SCANNET20_NYU40_IDS,
-                      raw_to_train=tuple(raw_to_train_lut(SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX,
-                                                          NYU40_MAX_ID).tolist()),
-                      palette=SCANNET20_PALETTE),
-    'nuscenes16': dict(classes=NUSCENES16_CLASSES, ignore_index=NUSCENES16_IGNORE_INDEX, raw_ids=None,
-                       raw_to_train=NUSCENES_LIDARSEG_TO_16, palette=NUSCENES16_PALETTE),
-}
+LABEL_SETS = {}
+
+
+def default_palette(num_classes, seed=0):
+    """(C, 3) uint8 RGB tuples, distinct random colours from ``seed`` (for a label set registered without one)."""
+    colours = np.random.default_rng(seed).integers(30, 256, size=(num_classes, 3))
+    return tuple(tuple(int(c) for c in colour) for colour in colours)
+
+
+def register_label_set(name, classes, raw_ids=None, raw_to_train=None, palette=None, max_raw_id=None,
+                       image_raw_ids=None):
+    """Register a label set under ``name`` and return its dict (see the module docstring).
+
+    Args:
+        classes: the C class names, in train-id order 0..C-1.
+        raw_ids: the raw id stored in the dataset's label files for each class (one-to-one), e.g. NYU40 ids; or
+        raw_to_train: a lookup table, entry r = the train id of raw id r (several raw ids per class allowed;
+            raw ids that no class takes map to C). Give one of the two.
+        palette: C (r, g, b) colours; default :func:`default_palette`.
+        max_raw_id: with ``raw_ids``, the largest raw id the label files may hold (default: max(raw_ids)); ids
+            above it are refused when read.
+        image_raw_ids: the id of each class in the dataset's 2D label images, when it has any (read by the
+            simulated labeller and the 2D evaluation); default ``raw_ids`` (ScanNet layout: the images hold the
+            same ids as the 3D labels).
+    Registering a name again with other contents is refused (ValueError naming both); with the same contents it
+    is a no-op, so a module that registers its label set may be imported twice.
+    """
+    classes = tuple(classes)
+    if len(set(classes)) != len(classes) or not classes:
+        raise ValueError(f'label set {name!r}: classes must be distinct and at least one, got {classes}')
+    if (raw_ids is None) == (raw_to_train is None):
+        raise ValueError(f'label set {name!r}: give raw_ids (one raw id per class) or raw_to_train (a lookup '
+                         'table), not both or neither')
+    ignore_index = len(classes)
+    if raw_ids is not None:
+        raw_ids = tuple(int(i) for i in raw_ids)
+        if len(raw_ids) != len(classes) or len(set(raw_ids)) != len(raw_ids) or min(raw_ids) < 0:
+            raise ValueError(f'label set {name!r}: raw_ids must be {len(classes)} distinct ids >= 0 (one per '
+                             f'class), got {raw_ids}')
+        if max_raw_id is not None and max_raw_id < max(raw_ids):
+            raise ValueError(f'label set {name!r}: max_raw_id={max_raw_id} is below the largest raw id {max(raw_ids)}')
+        raw_to_train = tuple(raw_to_train_lut(raw_ids, ignore_index, max_raw_id).tolist())
+    raw_to_train = tuple(int(i) for i in raw_to_train)
+    if not all(0 <= i <= ignore_index for i in raw_to_train):
+        raise ValueError(f'label set {name!r}: raw_to_train entries must be train ids 0..{ignore_index - 1} or '
+                         f'{ignore_index} (ignored), got {sorted(set(raw_to_train))}')
+    palette = default_palette(len(classes)) if palette is None else tuple(tuple(int(c) for c in p) for p in palette)
+    if len(palette) != len(classes):
+        raise ValueError(f'label set {name!r}: {len(palette)} palette colours for {len(classes)} classes')
+    image_raw_ids = raw_ids if image_raw_ids is None else tuple(int(i) for i in image_raw_ids)
+    if image_raw_ids is not None and len(image_raw_ids) != len(classes):
+        raise ValueError(f'label set {name!r}: image_raw_ids must give one id per class ({len(classes)}), got '
+                         f'{image_raw_ids}')
+    entry = dict(classes=classes, ignore_index=ignore_index, raw_ids=raw_ids, raw_to_train=raw_to_train,
+                 palette=palette, image_raw_ids=image_raw_ids)
+    if name in LABEL_SETS and LABEL_SETS[name] != entry:
+        raise ValueError(f'label set {name!r} is registered already with other contents: choose another name')
+    LABEL_SETS[name] = entry
+    return entry
+
+
+register_label_set('scannet20', SCANNET20_CLASSES, raw_ids=SCANNET20_NYU40_IDS, palette=SCANNET20_PALETTE,
+                   max_raw_id=NYU40_MAX_ID)
+# nuScenes has no 2D labels; SynthStreet's 2D ground truth holds the 16 train ids.
+register_label_set('nuscenes16', NUSCENES16_CLASSES, raw_to_train=NUSCENES_LIDARSEG_TO_16, palette=NUSCENES16_PALETTE,
+                   image_raw_ids=range(len(NUSCENES16_CLASSES)))
 
 
 def get_label_set(name):
     """Return the label-set dict (classes, ignore_index, raw_ids, raw_to_train, palette) registered as ``name``."""
     if name not in LABEL_SETS:
-        raise KeyError(f'unknown label set {name!r}; known: {sorted(LABEL_SETS)}')
+        raise KeyError(f'unknown label set {name!r}; known: {sorted(LABEL_SETS)}. A label set of your own is '
+                       'registered with hicl.label_sets.register_label_set in a module the config imports '
+                       '(custom_imports; docs/adding_a_dataset.md)')
     return LABEL_SETS[name]
+
+
+def seg_metainfo(name):
+    """The metainfo of mmdet3d's ``Seg3DDataset`` for label set ``name``: classes, palette, the raw id of each
+    class (``seg_valid_class_ids``; the train ids for a set given by a lookup table), the raw ids 1..R-1 of its
+    table of R entries (``seg_all_class_ids``, so that mmdet3d's label mapping has R entries)."""
+    label_set = get_label_set(name)
+    valid = label_set['raw_ids'] or tuple(range(len(label_set['classes'])))
+    return dict(classes=label_set['classes'], palette=label_set['palette'], seg_valid_class_ids=valid,
+                seg_all_class_ids=tuple(range(1, len(label_set['raw_to_train']))))
 
 
 def map_raw_labels(raw_labels, raw_ids, ignore_index):

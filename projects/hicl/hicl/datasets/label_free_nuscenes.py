@@ -40,7 +40,7 @@ class LabelFreeNuScenesDataset(SafeInfoFileMixin, Seg3DDataset):
     """
     METAINFO = dict(classes=NUSCENES16_CLASSES, palette=NUSCENES16_PALETTE,
                     seg_valid_class_ids=tuple(range(len(NUSCENES16_CLASSES))),
-                    seg_all_class_ids=tuple(range(len(NUSCENES_LIDARSEG_TO_16))))
+                    seg_all_class_ids=tuple(range(len(NUSCENES_LIDARSEG_TO_16))), label_set='nuscenes16')
 
     def __init__(self, data_root, ann_file, metainfo=None, data_prefix=DEFAULT_DATA_PREFIX,
                  cameras=NUSCENES_CAMERAS, **kwargs):
@@ -60,6 +60,7 @@ class LabelFreeNuScenesDataset(SafeInfoFileMixin, Seg3DDataset):
 
     def parse_data_info(self, info):
         info = super().parse_data_info(info)
+        info['num_classes'] = len(self.metainfo['classes'])  # SetVotingRefiner's
         info['scene_id'] = lidar_stem(info['lidar_path'])
         info['frames'] = self.camera_frames(info) if 'images' in info else []
         info['pseudo_label_root'] = self.data_prefix.get('pseudo_labels')

@@ -1,10 +1,11 @@
 """ScanNet-layout scenes for label-free training (SynthRooms and real ScanNet v2 alike)."""
 import os.path as osp
 
+import numpy as np
 from mmdet3d.datasets import Seg3DDataset
 from mmdet3d.registry import DATASETS
 
-from ..label_sets import SCANNET20_CLASSES, SCANNET20_NYU40_IDS, SCANNET20_PALETTE
+from ..label_sets import get_label_set, seg_metainfo
 from .info_files import SafeInfoFileMixin
 
 
@@ -17,11 +18,15 @@ class LabelFreeScanNetDataset(SafeInfoFileMixin, Seg3DDataset):
     per-frame pixel pseudo-labels (``data_prefix['pseudo_labels']``). The 3D ground truth is only read by the
     evaluation pipeline; training pipelines never load it. The info file is unpickled with an allow-list
     (:mod:`hicl.safe_pickle`): a file that names anything but plain data is refused.
-    """
-    METAINFO = dict(classes=SCANNET20_CLASSES, palette=SCANNET20_PALETTE, seg_valid_class_ids=SCANNET20_NYU40_IDS,
-                    seg_all_class_ids=tuple(range(1, 41)))
 
-    def __init__(self, data_root, ann_file, metainfo=None,
+    The classes, palette and raw-id mapping are those of the label set ``label_set``
+    (:func:`hicl.label_sets.register_label_set`; default ScanNet-20 on NYU40 ids), so any ScanNet-layout dataset
+    is this class with its own label set (docs/adding_a_dataset.md). An info file converted for another label set
+    is refused.
+    """
+    METAINFO = seg_metainfo('scannet20')
+
+    def __init__(self, data_root, ann_file, label_set='scannet20', metainfo=None,
                  data_prefix=dict(pts='points', pts_semantic_mask='semantic_mask', pseudo_labels='pseudo_labels'),
                  **kwargs):
         info_path = ann_file if osp.isabs(ann_file) or not data_root else osp.join(data_root, ann_file)
@@ -29,12 +34,30 @@ class LabelFreeScanNetDataset(SafeInfoFileMixin, Seg3DDataset):
             raise FileNotFoundError(
                 f'info file {info_path} not found: convert the dataset first, e.g. '
                 f'python tools/create_data.py scannet --root RAW --out {data_root}')
-        metainfo = dict(dict(classes=self.METAINFO['classes']), **(metainfo or {}))
+        self.label_set = label_set
+        self.METAINFO = seg_metainfo(label_set)  # mmdet3d's Seg3DDataset reads the raw ids from here
+        metainfo = dict(self.METAINFO, **(metainfo or {}))
         super().__init__(data_root=data_root, ann_file=ann_file, metainfo=metainfo,
                          data_prefix=data_prefix, **kwargs)
 
+    def get_seg_label_mapping(self, metainfo=None):
+        """(R,) int64: raw id -> train id of the label set (ignored ids -> C), used by ``PointSegClassMapping``."""
+        return np.asarray(get_label_set(self.label_set)['raw_to_train'], dtype=np.int64)
+
+    def load_data_list(self):
+        """The infos, refused when the file was converted for another label set than the config's."""
+        data_list = super().load_data_list()
+        converted_for = self._metainfo.get('label_set')  # the file's (mmengine keeps the info file's metainfo keys
+        if converted_for not in (None, self.label_set):  # that the config's metainfo does not set)
+            raise ValueError(f'{self.ann_file} was converted for the label set {converted_for!r}, but the dataset is '
+                             f'configured with label_set={self.label_set!r}: set the dataset\'s label_set to '
+                             f'{converted_for!r}, or convert again with --label-set {self.label_set}')
+        self._metainfo['label_set'] = self.label_set
+        return data_list
+
     def parse_data_info(self, info):
         info = super().parse_data_info(info)
+        info['num_classes'] = len(self.metainfo['classes'])  # SetVotingRefiner's, for any label set
         for frame in info['frames']:
             for key in ('color_path', 'depth_path', 'label_path', 'instance_path'):
                 if frame.get(key):

@@ -14,17 +14,15 @@ def split_dataset_config(cfg, split):
     return dataset
 
 
-def dataset_scenes(dataset_cfg):
-    """[dict(scene_id, frames)] of every sample of the dataset ``dataset_cfg`` (built without a pipeline).
-
-    Frames are the dataset's (``frame_id`` and absolute or cwd-relative image / 2D-label paths), so
-    ``label_dataset(scenes, '', ...)`` labels ScanNet-layout frames and nuScenes cameras alike.
-    """
+def build_labelling_dataset(dataset_cfg):
+    """The dataset ``dataset_cfg`` built without a pipeline (its metainfo and scenes are what labelling needs)."""
     init_default_scope('mmdet3d')
-    return built_dataset_scenes(DATASETS.build(dict(dataset_cfg, pipeline=[])))
+    return DATASETS.build(dict(dataset_cfg, pipeline=[]))
 
 
 def built_dataset_scenes(dataset):
-    """[dict(scene_id, frames)] of every sample of a built dataset (see ``dataset_scenes``)."""
+    """[dict(scene_id, frames)] of every sample of a built dataset. Frames are the dataset's (``frame_id`` and
+    absolute or cwd-relative image / 2D-label paths), so ``label_dataset(scenes, '', ...)`` labels ScanNet-layout
+    frames and nuScenes cameras alike."""
     infos = (dataset.get_data_info(index) for index in range(len(dataset)))
     return [dict(scene_id=info['scene_id'], frames=info['frames']) for info in infos]

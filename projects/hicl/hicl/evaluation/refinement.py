@@ -5,7 +5,7 @@ import numpy as np
 
 from ..dataset_io import info_file_name
 from ..geometry.segmentation import set_purity
-from ..label_sets import IMAGE_IGNORE, SCANNET20_IGNORE_INDEX, SCANNET20_NYU40_IDS, map_raw_labels
+from ..label_sets import IMAGE_IGNORE, get_label_set, map_with_lut
 from ..metrics import confusion_matrix, mean_iou
 from ..safe_pickle import load_info_file
 from ..vis.colours import label_colours, set_colours
@@ -29,18 +29,21 @@ def scene_set_purity(data_root, split):
     whose set's majority label is their own).
 
     Reads <data_root>/hicl_infos_<split>.pkl and each scene's sets/, semantic_mask/ and, when the converter wrote
-    one, instance_mask/ file. Returns a list of dict(scene_id, points, sets, class_purity (ScanNet-20 classes,
-    ignored points left out), instance_purity (None without an instance mask)).
+    one, instance_mask/ file. Returns a list of dict(scene_id, points, sets, class_purity (the classes of the
+    label set the info file was converted for, ignored points left out), instance_purity (None without an
+    instance mask)).
     """
     rows = []
-    for entry in load_info_file(osp.join(data_root, info_file_name(split)))['data_list']:
+    info = load_info_file(osp.join(data_root, info_file_name(split)))
+    label_set = get_label_set(info['metainfo']['label_set'])
+    for entry in info['data_list']:
         if 'pts_sets_path' not in entry or 'pts_semantic_mask_path' not in entry:
             raise ValueError(f'scene {entry["scene_id"]} of {split} has no sets or no semantic mask: convert it '
                              'with sets and labels to measure set purity')
         point_sets = np.fromfile(osp.join(data_root, 'sets', entry['pts_sets_path']), dtype=np.int64)
-        truth = map_raw_labels(np.fromfile(osp.join(data_root, 'semantic_mask', entry['pts_semantic_mask_path']),
-                                           dtype=np.int64), SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
-        valid = truth != SCANNET20_IGNORE_INDEX
+        truth = map_with_lut(np.fromfile(osp.join(data_root, 'semantic_mask', entry['pts_semantic_mask_path']),
+                                         dtype=np.int64), label_set['raw_to_train'], label_set['ignore_index'])
+        valid = truth != label_set['ignore_index']
         instance_purity = None
         if 'pts_instance_mask_path' in entry:
             instances = np.fromfile(osp.join(data_root, 'instance_mask', entry['pts_instance_mask_path']),
@@ -78,8 +81,11 @@ def load_refined_scene(dataset, index, train_pipeline, num_frames, point_sets_of
 
     dataset: a LabelFreeScanNetDataset (its pipeline is not used); num_frames: views to sample.
     point_sets_of: None reads the converter's sets (LoadPointSets), else a function (N, 3) xyz -> (N,) set ids.
-    refiner: SetVotingRefiner config (default: the one in train_pipeline, else the defaults).
-    Returns the results dict (``points``, pairs, ``pair_label_raw``, ``point_sets``, ``set_voting_changed``).
+    refiner: SetVotingRefiner config (default: the one in train_pipeline, else the defaults for the dataset's
+    classes).
+    Returns the results dict (``points``, pairs, ``pair_label_raw``, ``point_sets``, ``set_voting_changed``,
+    and the data info's ``num_classes``, the dataset's C, which is also the ignore index of
+    :func:`true_point_labels`).
     """
     from mmdet3d.registry import TRANSFORMS
     steps = [dict(step, num_frames=num_frames) if step['type'] == 'LoadSceneFrames' else step
@@ -97,18 +103,19 @@ def load_refined_scene(dataset, index, train_pipeline, num_frames, point_sets_of
 
 
 def true_point_labels(results):
-    """(N,) ScanNet-20 train ids of the scene's points (20 = ignored), or None without a semantic mask."""
+    """(N,) train ids of the scene's points through the dataset's ``seg_label_mapping`` (``num_classes`` =
+    ignored), or None without a semantic mask."""
     path = results.get('pts_semantic_mask_path')
     if not path:
         return None
-    return map_raw_labels(np.fromfile(path, dtype=np.int64), SCANNET20_NYU40_IDS, SCANNET20_IGNORE_INDEX)
+    return map_with_lut(np.fromfile(path, dtype=np.int64), results['seg_label_mapping'], results['num_classes'])
 
 
 def pair_hits(results, truth):
     """(raw hits, refined hits, evaluated pairs): pairs whose label equals the (N,) true label of their point,
     pairs of ignored points skipped."""
     pair_truth = truth[results['pair_point_idx']]
-    evaluated = pair_truth != SCANNET20_IGNORE_INDEX
+    evaluated = pair_truth != results['num_classes']
     raw, refined = ((results[key] == pair_truth)[evaluated].sum() for key in ('pair_label_raw', 'pair_label'))
     return int(raw), int(refined), int(evaluated.sum())
 
@@ -139,9 +146,9 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         n = len(results['points'])
         raw = majority_per_point(results['pair_point_idx'], results['pair_label_raw'], n, num_classes)
         refined = majority_per_point(results['pair_point_idx'], results['pair_label'], n, num_classes)
-        seen = (raw < num_classes) & (truth != SCANNET20_IGNORE_INDEX)
+        seen = (raw < num_classes) & (truth != num_classes)
         gts.append(truth[seen]), raws.append(raw[seen]), refineds.append(refined[seen])
-        labelled_count += int((truth != SCANNET20_IGNORE_INDEX).sum())
+        labelled_count += int((truth != num_classes).sum())
         if predictions is not None:
             predicted = np.asarray(predictions[results['scene_id']])
             if len(predicted) != n:
@@ -150,22 +157,22 @@ def evaluate_refinement(dataset, train_pipeline, num_frames, num_classes, progre
         raw_hits, refined_hits, count = pair_hits(results, truth)
         hits += [raw_hits, refined_hits]
         pair_count += count
-        valid = truth != SCANNET20_IGNORE_INDEX
+        valid = truth != num_classes
         purities.append(set_purity(results['point_sets'][valid], truth[valid]))
         num_sets.append(int(results['point_sets'].max()) + 1)
         changed += int(results['set_voting_changed'])
         if progress is not None:
             progress()
-    result = dict(raw_miou=mean_iou(confusion_matrix(gts, raws, num_classes, SCANNET20_IGNORE_INDEX)),
-                  refined_miou=mean_iou(confusion_matrix(gts, refineds, num_classes, SCANNET20_IGNORE_INDEX)),
+    result = dict(raw_miou=mean_iou(confusion_matrix(gts, raws, num_classes, num_classes)),
+                  refined_miou=mean_iou(confusion_matrix(gts, refineds, num_classes, num_classes)),
                   raw_pair_acc=float(hits[0] / pair_count), refined_pair_acc=float(hits[1] / pair_count),
                   set_purity=float(np.mean(purities)), num_sets=float(np.mean(num_sets)), changed=changed,
                   seen_share=sum(len(g) for g in gts) / labelled_count)
     if predictions is not None:
         result.update(
-            prediction_miou_seen=mean_iou(confusion_matrix(gts, predicted_seen, num_classes, SCANNET20_IGNORE_INDEX)),
+            prediction_miou_seen=mean_iou(confusion_matrix(gts, predicted_seen, num_classes, num_classes)),
             prediction_miou_all=mean_iou(confusion_matrix(all_truth, predicted_all, num_classes,
-                                                          SCANNET20_IGNORE_INDEX)))
+                                                          num_classes)))
     return result
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..dataset_io import file_stamp, info_file_name
-from ..label_sets import IMAGE_IGNORE, SCANNET20_NYU40_IDS, image_label_lut, map_with_lut
+from ..label_sets import IMAGE_IGNORE, get_label_set, image_label_lut, map_with_lut
 from ..metrics import confusion_matrix, iou_per_class, mean_iou
 from ..safe_pickle import load_info_file
 from .cache import MAKE_HINT, PseudoLabelCache, StaleCacheError, make_manifest
@@ -37,6 +37,17 @@ def load_scene_infos(data_root, splits):
     for split in splits:
         scenes.extend(load_info_file(os.path.join(data_root, info_file_name(split)))['data_list'])
     return scenes
+
+
+def info_label_set(data_root, split):
+    """The label set <data_root>/hicl_infos_<split>.pkl was converted for (its metainfo's ``label_set``); KeyError
+    naming the file when it records none."""
+    path = os.path.join(data_root, info_file_name(split))
+    label_set = (load_info_file(path).get('metainfo') or {}).get('label_set')
+    if label_set is None:
+        raise KeyError(f'{path} records no label_set in its metainfo: convert it again with tools/create_data.py, '
+                       "or give pseudo_labels.label_set in the config (e.g. label_set='scannet20')")
+    return label_set
 
 
 def resize_nearest(image, size):
@@ -175,19 +186,19 @@ def check_cache_frames(cache_root, scenes, data_root=''):
 
 
 def label_dataset(infos, data_root, labeller, cache_root, label_size=DEFAULT_LABEL_SIZE, overwrite=False,
-                  progress=True, raw_ids=SCANNET20_NYU40_IDS, label_map_file=None):
+                  progress=True, *, label_set, label_map_file=None):
     """Write the pseudo-label image of every frame of ``infos`` (scene info dicts) to the cache at cache_root,
     and record the input files each frame was labelled from (``PseudoLabelCache.record_inputs``).
 
-    label_size: (w, h) of the label images; raw_ids, label_map_file: how the true 2D label images' ids map to
-    classes (:func:`hicl.label_sets.image_label_lut`: raw_ids the NYU40 ids of classes 0..C-1; label_map_file
+    label_set: the dataset's label set, whose ``image_raw_ids`` say how the true 2D label images' ids map to
+    classes (:func:`hicl.label_sets.image_label_lut`); label_size: (w, h) of the label images; label_map_file:
     ScanNet's scannetv2-labels.combined.tsv when the images hold ScanNet category ids, as real label-filt images
-    do). Resumable: frames already cached are kept (and evaluated), except those ``frame_staleness`` finds
+    do. Resumable: frames already cached are kept (and evaluated), except those ``frame_staleness`` finds
     changed or unrecorded, which are labelled again. Returns dict(frames, written, relabelled, evaluated, miou,
     iou): ``relabelled`` of the ``written`` frames had labels before; the 2D mIoU and (C,) per-class IoU of the
     cached labels against the true labels of the frames that have them (miou None when no frame has).
     """
-    label_lut = image_label_lut(raw_ids, label_map_file)
+    label_lut = image_label_lut(get_label_set(label_set)['image_raw_ids'], label_map_file)
     cache = PseudoLabelCache(cache_root)
     cache.open_for_writing(manifest_for(labeller, label_size), overwrite)
     states = list(frame_states(cache, infos, data_root))

@@ -37,7 +37,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from scipy.special import ndtri
 
-from ..label_sets import IMAGE_IGNORE, NUSCENES16_CLASSES, SCANNET20_CLASSES
+from ..label_sets import IMAGE_IGNORE, get_label_set
 from ..registry import PSEUDO_LABELLERS
 from .labeller import PseudoLabeller
 
@@ -80,9 +80,9 @@ OUTDOOR_CLASS_FLIPS = (
     ('bus', 'truck', 0.3),
     ('sidewalk', 'driveable surface', 0.3),
 )
-# Noise presets by label set: class names, confusion groups, class flips.
-NOISE_PRESETS = dict(scannet20=(SCANNET20_CLASSES, DEFAULT_CONFUSION_GROUPS, ()),
-                     nuscenes16=(NUSCENES16_CLASSES, OUTDOOR_CONFUSION_GROUPS, OUTDOOR_CLASS_FLIPS))
+# Noise presets by label set: confusion groups, class flips (a label set without a preset has neither).
+NOISE_PRESETS = dict(scannet20=(DEFAULT_CONFUSION_GROUPS, ()),
+                     nuscenes16=(OUTDOOR_CONFUSION_GROUPS, OUTDOOR_CLASS_FLIPS))
 # Mean chance that a look is called a confusable class (confuse_looks); 0 turns look noise off. Outdoors it is
 # off: the nuScenes preset's class flips already follow the classes CLIP names badly.
 LOOK_CONFUSION_DEFAULTS = dict(scannet20=0.2, nuscenes16=0.0)
@@ -356,9 +356,10 @@ class SimulatedVLMLabeller(PseudoLabeller):
     (bleed_prob, token_confusion_prob, token_noise_prob); token_size in label-image pixels, confusion_blob_sigma
     in tokens.
 
-    ``label_set`` ('scannet20' or 'nuscenes16') gives the defaults of ``class_names``, ``confusion_groups``,
-    ``class_flips`` (``NOISE_PRESETS``) and ``look_confusion_prob`` (``LOOK_CONFUSION_DEFAULTS``); each may be
-    passed explicitly instead. With look noise on, the labeller also reads the colour frame.
+    ``label_set`` (any registered one, :mod:`hicl.label_sets`) gives the default ``class_names``; for
+    'scannet20' and 'nuscenes16' also ``confusion_groups``, ``class_flips`` (``NOISE_PRESETS``) and
+    ``look_confusion_prob`` (``LOOK_CONFUSION_DEFAULTS``; other sets: none, none and 0); each may be passed
+    explicitly instead. With look noise on, the labeller also reads the colour frame.
     """
 
     def __init__(self, class_names=None, seed=0, token_size=16, upsample='bilinear',
@@ -367,10 +368,8 @@ class SimulatedVLMLabeller(PseudoLabeller):
                  label_set='scannet20', look_confusion_prob=None):
         if upsample not in UPSAMPLERS:
             raise ValueError(f'upsample must be one of {sorted(UPSAMPLERS)}, got {upsample!r}')
-        if label_set not in NOISE_PRESETS:
-            raise ValueError(f'label_set must be one of {sorted(NOISE_PRESETS)}, got {label_set!r}')
-        preset_names, preset_groups, preset_flips = NOISE_PRESETS[label_set]
-        class_names = preset_names if class_names is None else class_names
+        preset_groups, preset_flips = NOISE_PRESETS.get(label_set, ((), ()))
+        class_names = get_label_set(label_set)['classes'] if class_names is None else class_names
         confusion_groups = preset_groups if confusion_groups is None else confusion_groups
         class_flips = preset_flips if class_flips is None else class_flips
         self.class_names = tuple(class_names)
@@ -383,7 +382,7 @@ class SimulatedVLMLabeller(PseudoLabeller):
         if class_flips:  # recorded only when used, so caches of the indoor presets keep their manifest
             self.params['class_flips'] = [list(flip) for flip in class_flips]
         if look_confusion_prob is None:
-            look_confusion_prob = LOOK_CONFUSION_DEFAULTS[label_set]
+            look_confusion_prob = LOOK_CONFUSION_DEFAULTS.get(label_set, 0.0)
         if not 0 <= look_confusion_prob < 1:
             raise ValueError(f'look_confusion_prob must be in [0, 1), got {look_confusion_prob}')
         self.params['look_confusion_prob'] = look_confusion_prob  # always: its default depends on label_set

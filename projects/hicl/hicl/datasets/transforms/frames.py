@@ -5,7 +5,7 @@ from mmdet3d.registry import TRANSFORMS
 
 from ...dataset_io import read_depth
 from ...geometry import scale_intrinsic
-from ...label_sets import SCANNET20_NYU40_IDS, image_label_lut
+from ...label_sets import get_label_set, image_label_lut
 from ...pseudo_labels.cache import PseudoLabelCache
 from ...pseudo_labels.labelling import label_frames
 from ...registry import PSEUDO_LABELLERS
@@ -28,19 +28,25 @@ class LoadSceneFrames(BaseTransform):
         load_depth: False for data without depth maps (then ``depth`` is not written).
         online_labeller: None (default) reads the labels from the pseudo-label cache; a labeller config (e.g.
             dict(type='MaskCLIPLabeller', ...)) labels the sampled frames here instead, for small experiments.
-        label_size: (W, H) of online label images; raw_ids, label_map_file: how the true 2D label images' ids map to
-            classes, for the simulated labeller (see ``hicl.label_sets.image_label_lut``).
+        label_size: (W, H) of online label images; label_set, label_map_file: with an online labeller, the
+            dataset's label set (how its true 2D label images' ids map to classes, for the simulated labeller) and
+            ScanNet's label table when the images hold ScanNet category ids (``hicl.label_sets.image_label_lut``).
     """
 
     def __init__(self, num_frames=8, load_depth=True, online_labeller=None, label_size=(320, 240),
-                 raw_ids=SCANNET20_NYU40_IDS, label_map_file=None):
+                 label_set=None, label_map_file=None):
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.num_frames = num_frames
         self.load_depth = load_depth
         self.online_labeller = online_labeller
         self.label_size = tuple(label_size)
-        self.label_lut = image_label_lut(raw_ids, label_map_file) if online_labeller is not None else None
+        self.label_lut = None
+        if online_labeller is not None:
+            if label_set is None:
+                raise ValueError('LoadSceneFrames with an online_labeller needs label_set, the dataset\'s label set '
+                                 "(e.g. label_set='scannet20'), to read the frames' true 2D labels")
+            self.label_lut = image_label_lut(get_label_set(label_set)['image_raw_ids'], label_map_file)
         self._caches = {}
         self._labeller = None
 

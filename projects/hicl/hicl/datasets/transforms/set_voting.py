@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
 from ...geometry.set_voting import vote_within_sets
-from ...label_sets import IMAGE_IGNORE, SCANNET20_CLASSES
+from ...label_sets import IMAGE_IGNORE
 from .points import check_one_per_point
 
 SETS_HINT = ('run tools/create_data.py (scannet, synthrooms, nuscenes or synthstreet) on this dataset to compute '
@@ -50,7 +50,8 @@ class SetVotingRefiner(BaseTransform):
     Runs after PairPointsWithPixels; points may be moved afterwards but not reordered before it.
 
     Args:
-        num_classes: number of classes; labels are 0..num_classes-1 or ignore_index.
+        num_classes: number of classes (labels are 0..num_classes-1 or ignore_index); None (default): the
+            sample's ``num_classes``, which the label-free datasets put in every data info (their label set's).
         min_votes: a (view, set) group with fewer labelled pairs keeps its labels.
         min_share: a group whose mode holds less than this share of its votes keeps its labels, or ignores
             them with ``below_share='ignore'``.
@@ -58,15 +59,21 @@ class SetVotingRefiner(BaseTransform):
         fill_ignored: give the mode to the ignored pairs of a set too (the paper: to all its pixels).
     """
 
-    def __init__(self, num_classes=len(SCANNET20_CLASSES), min_votes=1, min_share=0.0, below_share='keep',
+    def __init__(self, num_classes=None, min_votes=1, min_share=0.0, below_share='keep',
                  ignore_index=IMAGE_IGNORE, fill_ignored=True):
         self.vote_options = dict(num_classes=num_classes, min_votes=min_votes, min_share=min_share,
                                  below_share=below_share, ignore_index=ignore_index, fill_ignored=fill_ignored)
 
     def transform(self, results):
         raw_labels = np.asarray(results['pair_label'], dtype=np.int64)
+        options = dict(self.vote_options)
+        if options['num_classes'] is None:
+            if 'num_classes' not in results:
+                raise KeyError('SetVotingRefiner(num_classes=None) reads the number of classes from the sample, '
+                               'which has none: pass num_classes, or use a label-free dataset (they record it)')
+            options['num_classes'] = results['num_classes']
         refined, changed = vote_within_sets(results['pair_point_idx'], results['pair_view_idx'], raw_labels,
-                                            results['point_sets'], **self.vote_options)
+                                            results['point_sets'], **options)
         results['pair_label_raw'] = raw_labels
         results['pair_label'] = refined
         results['set_voting_changed'] = changed
