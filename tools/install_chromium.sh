@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 if ! apt-get install -y --no-install-recommends chromium; then
-    apt-get update
+    apt-get update || true  # an update that fails leaves the install below to say why
     if ! apt-get install -y --no-install-recommends chromium; then
         echo "[install_chromium] apt-get could not install chromium (see its output above)" >&2
         exit 1
