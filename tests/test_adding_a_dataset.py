@@ -109,3 +109,17 @@ def test_a_dataset_refuses_infos_converted_for_another_label_set(synthrooms_tiny
                                 ann_file='hicl_infos_val.pkl', label_set='test_rooms2', pipeline=[]))
     finally:
         LABEL_SETS.pop('test_rooms2')
+
+
+def test_the_inference_tools_take_the_classes_of_the_configs_label_set():
+    from mmengine.config import Config
+
+    from hicl.inference import config_classes
+    cfg = Config.fromfile(str(REPO / 'configs' / 'baseline_synthrooms.py'))
+    assert config_classes(cfg) == get_label_set('scannet20')['classes']  # the dataset class's default label set
+    register_label_set('test_rooms2', ('wall', 'floor'), raw_ids=(1, 2), max_raw_id=40)
+    try:
+        cfg.test_dataloader.dataset.label_set = 'test_rooms2'
+        assert tuple(config_classes(cfg)) == ('wall', 'floor')
+    finally:
+        LABEL_SETS.pop('test_rooms2')

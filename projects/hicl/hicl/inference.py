@@ -52,11 +52,15 @@ def load_inference_model(cfg, checkpoint_path, allow_settings_mismatch=False):
 
 
 def config_classes(cfg, split='test'):
-    """The class names of the ``split`` dataset of ``cfg``: its ``metainfo``'s, else its dataset class's METAINFO
-    (None when neither names them)."""
+    """The class names of the ``split`` dataset of ``cfg``, without building it: its ``metainfo``'s, else its
+    ``label_set``'s, else its dataset class's METAINFO (None when none names them)."""
     from mmdet3d.registry import DATASETS
+
+    from .label_sets import get_label_set
     dataset = cfg[f'{split}_dataloader'].dataset
     classes = (dataset.get('metainfo') or {}).get('classes')
+    if classes is None and 'label_set' in dataset:
+        classes = get_label_set(dataset.label_set)['classes']
     if classes is None:
         classes = getattr(DATASETS.get(dataset.type), 'METAINFO', {}).get('classes')
     return classes

@@ -213,11 +213,8 @@ def configure_open_vocabulary(cfg, vocabulary):
     """Make ``cfg``'s test metric score ``vocabulary`` on its test dataset's classes; returns the
     :class:`EvaluationMapping` and the :class:`~hicl.engine.hooks.OpenVocabularyHook` to register on the runner
     (it swaps the head's anchors after the checkpoint is loaded)."""
-    from mmdet3d.registry import DATASETS
-
     from .engine.hooks import OpenVocabularyHook
-    dataset = cfg.test_dataloader.dataset
-    classes = (dataset.get('metainfo') or {}).get('classes') or DATASETS.get(dataset.type).METAINFO['classes']
-    mapping = evaluation_mapping(vocabulary, classes)
+    from .inference import config_classes
+    mapping = evaluation_mapping(vocabulary, config_classes(cfg, 'test'))
     cfg.test_evaluator.class_mapping = mapping.as_config()
     return mapping, OpenVocabularyHook(vocabulary.anchors, vocabulary.names)
