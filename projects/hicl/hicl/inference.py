@@ -51,19 +51,24 @@ def load_inference_model(cfg, checkpoint_path, allow_settings_mismatch=False):
     return model.eval()
 
 
-def config_classes(cfg, split='test'):
-    """The class names of the ``split`` dataset of ``cfg``, without building it: its ``metainfo``'s, else its
-    ``label_set``'s, else its dataset class's METAINFO (None when none names them)."""
+def config_metainfo(cfg, key, split='test'):
+    """``key`` ('classes', 'palette') of the ``split`` dataset of ``cfg``, without building it: its
+    ``metainfo``'s, else its ``label_set``'s, else its dataset class's METAINFO (None when none has it)."""
     from mmdet3d.registry import DATASETS
 
     from .label_sets import get_label_set
     dataset = cfg[f'{split}_dataloader'].dataset
-    classes = (dataset.get('metainfo') or {}).get('classes')
-    if classes is None and 'label_set' in dataset:
-        classes = get_label_set(dataset.label_set)['classes']
-    if classes is None:
-        classes = getattr(DATASETS.get(dataset.type), 'METAINFO', {}).get('classes')
-    return classes
+    value = (dataset.get('metainfo') or {}).get(key)
+    if value is None and 'label_set' in dataset:
+        value = get_label_set(dataset.label_set)[key]
+    if value is None:
+        value = getattr(DATASETS.get(dataset.type), 'METAINFO', {}).get(key)
+    return value
+
+
+def config_classes(cfg, split='test'):
+    """The class names of the ``split`` dataset of ``cfg`` (:func:`config_metainfo`)."""
+    return config_metainfo(cfg, 'classes', split)
 
 
 def build_split_dataset(cfg, split='test'):
@@ -125,3 +130,72 @@ def predict_scenes(model, dataset, scenes=None):
         yield ScenePrediction(scene_id=known[index], xyz=xyz, rgb=raw_point_colours(dataset, index),
                               truth=truth.numpy().astype(np.int64), features=features.numpy(),
                               logits=logits.numpy())
+
+
+# The test-pipeline steps that read files (a scan of your own brings its points itself).
+FILE_STEPS = ('LoadPointsChecked', 'LoadPointsFromFile', 'LoadAnnotations3DChecked', 'LoadAnnotations3D',
+              'PointSegClassMapping', 'LoadLiDARSweeps')
+
+
+class ScanInputError(ValueError):
+    """A scan that lacks what the model was trained with (colour or intensity); the message names the option."""
+
+
+def scan_input_columns(cfg):
+    """What the config's test pipeline loads per point: (coord_type, 'color' | 'intensity' | None)."""
+    load = next((step for step in cfg.test_dataloader.dataset.pipeline
+                 if step['type'] in ('LoadPointsChecked', 'LoadPointsFromFile')), None)
+    if load is None:
+        raise KeyError('the config\'s test pipeline has no point loader (LoadPointsChecked / LoadPointsFromFile)')
+    if load.get('use_color'):
+        return load.get('coord_type', 'DEPTH'), 'color'
+    return load.get('coord_type', 'DEPTH'), 'intensity' if len(load.get('use_dim', [0, 1, 2])) > 3 else None
+
+
+def scan_points(cfg, scan, no_color=False):
+    """The scan as the points the config's test pipeline would have loaded: mmdet3d DepthPoints / LiDARPoints
+    with x y z and r g b (0..255) or intensity (as the file stores it). A model trained with colour refuses a scan
+    without it unless ``no_color`` (grey 127.5 for every point: the net then sees no colour, and its predictions
+    rest on geometry it was not trained to use alone)."""
+    from mmdet3d.structures import DepthPoints, LiDARPoints
+    coord_type, extra = scan_input_columns(cfg)
+    xyz = torch.as_tensor(scan.xyz, dtype=torch.float32)
+    if extra == 'color':
+        if scan.rgb is None and not no_color:
+            raise ScanInputError(f'{scan.path} has no colours, but the model was trained with colour: pass '
+                                 '--no-color to run it on grey points (its predictions then rest on geometry alone, '
+                                 'which it was not trained for: expect them to be much worse)')
+        rgb = torch.full((len(xyz), 3), 127.5) if scan.rgb is None else torch.as_tensor(scan.rgb, dtype=torch.float32)
+        tensor, attributes = torch.cat([xyz, rgb], 1), dict(color=[3, 4, 5])
+    elif extra == 'intensity':
+        if scan.intensity is None:
+            raise ScanInputError(f'{scan.path} has no intensity, but the model was trained with LiDAR intensity: '
+                                 'give a LiDAR file with it (PLY property "intensity", .bin, .npy with 4 columns)')
+        tensor, attributes = torch.cat([xyz, torch.as_tensor(scan.intensity, dtype=torch.float32)[:, None]], 1), None
+    else:
+        tensor, attributes = xyz, None
+    points_class = LiDARPoints if coord_type == 'LIDAR' else DepthPoints
+    return points_class(tensor, points_dim=tensor.shape[1], attribute_dims=attributes)
+
+
+@torch.no_grad()
+def predict_scan(model, cfg, scan, no_color=False):
+    """The 3D net on a scan of your own (:mod:`hicl.scans`: read and normalised). Returns a
+    :class:`ScenePrediction` (scene_id = the file's name, truth all -1) of every point of the scan, in its order."""
+    import os.path as osp
+
+    from mmengine.dataset import Compose, pseudo_collate
+
+    from .models.point_voxels import batch_voxel_index
+    steps = Compose([step for step in cfg.test_dataloader.dataset.pipeline if step['type'] not in FILE_STEPS])
+    data = steps(dict(points=scan_points(cfg, scan, no_color), lidar_path=scan.path))
+    batch = model.data_preprocessor(pseudo_collate([data]), False)
+    voxel_features = model.decode_head.embed(model.extract_feat(batch['inputs']))
+    sample = batch['data_samples'][0]
+    rows = batch_voxel_index([sample], [torch.arange(len(sample.point2voxel_map))])[0]
+    features = voxel_features[rows]
+    logits = text_anchor_logits(features, model.decode_head.text_anchors)
+    rgb = scan.rgb if scan.rgb is not None else np.full((len(scan.xyz), 3), 127, np.uint8)
+    return ScenePrediction(scene_id=osp.basename(scan.path), xyz=scan.xyz.astype(np.float32), rgb=rgb,
+                           truth=np.full(len(scan.xyz), -1, np.int64), features=features.numpy(),
+                           logits=logits.numpy())

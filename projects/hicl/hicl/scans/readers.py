@@ -50,6 +50,15 @@ def scan_suffix(path):
     return suffix
 
 
+def scan_name(path):
+    """The file name of ``path`` without its scan extension (``a.pcd.bin`` -> ``a``): the outputs' stem."""
+    name = os.path.basename(os.fspath(path))
+    for suffix in ('.pcd.bin',) + SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[:-len(suffix)]
+    return name
+
+
 def check_magic(path, suffix):
     """Refuse a file whose first bytes are not those of its extension's format."""
     with open(path, 'rb') as file:

@@ -1,0 +1,131 @@
+"""A model on a scan of your own: hicl.inference.predict_scan gives tools/test.py's predictions for a dataset scene
+written to a file; the same scan in another format or y-up (with --up y) gives the same predictions;
+tools/infer.py writes the labels, scores, PLY and viewer page and prints the class table; bad input is refused."""
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.registry import init_default_scope
+from plyfile import PlyData
+
+from hicl.inference import build_split_dataset, load_inference_model, predict_scan, predict_scenes
+from hicl.label_sets import SCANNET20_CLASSES
+from hicl.scans import normalise_scan, read_scan
+from hicl.scans.conventions import UP_ROTATIONS
+from hicl.scans.outputs import softmax_confidence
+from tests.conftest import REPO
+from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
+
+
+@pytest.fixture(scope='module')
+def random_net(synthrooms_tiny, tmp_path_factory):
+    """(config, checkpoint) of a randomly initialised baseline 3D net on the tiny set."""
+    cfg = tiny_config(synthrooms_tiny, tmp_path_factory.mktemp('work'), max_epochs=1)
+    init_default_scope('mmdet3d')
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('net') / 'random.pth'
+    torch.save(dict(meta=dict(dataset_meta=dict(classes=SCANNET20_CLASSES)),
+                    state_dict=MODELS.build(cfg.model).state_dict()), path)
+    return cfg, str(path)
+
+
+@pytest.fixture(scope='module')
+def test_scene(random_net):
+    """(the tiny test scene's (N, 6) x y z r g b points, its prediction through the dataset as tools/test.py)."""
+    cfg, checkpoint = random_net
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the tests' one_thread: spconv's threads sum in a varying order
+    dataset = build_split_dataset(cfg, 'test')
+    reference = next(predict_scenes(load_inference_model(cfg, checkpoint), dataset))
+    torch.set_num_threads(threads)
+    points = np.fromfile(dataset.get_data_info(0)['lidar_points']['lidar_path'], np.float32).reshape(-1, 6)
+    return points, reference
+
+
+def scan_file(points, path, up='z'):
+    """Write the points to ``path`` (.npy, or .txt) with their up axis turned to ``up``."""
+    xyz = points[:, :3].astype(np.float64) @ UP_ROTATIONS[up]  # the inverse rotation of the reader's
+    array = np.c_[xyz, points[:, 3:6]]
+    if str(path).endswith('.npy'):
+        np.save(path, array)
+    else:
+        np.savetxt(path, array, fmt='%.7f')
+    return path
+
+
+def test_a_scene_written_to_a_file_is_predicted_as_tools_test_py_predicts_it(random_net, test_scene, tmp_path,
+                                                                             one_thread):
+    cfg, checkpoint = random_net
+    points, reference = test_scene
+    model = load_inference_model(cfg, checkpoint)
+    scan, report = normalise_scan(read_scan(scan_file(points, tmp_path / 'scene.npy')))
+    assert report['points'] == len(points)  # no NaN, no duplicates in a converted scene
+    prediction = predict_scan(model, cfg, scan)
+    np.testing.assert_array_equal(prediction.prediction, reference.prediction)
+    np.testing.assert_allclose(prediction.features, reference.features, atol=1e-5)
+
+
+@pytest.mark.parametrize('name, up', [('scene.txt', 'z'), ('scene_y_up.npy', 'y'), ('scene_minus_y_up.npy', '-y')])
+def test_other_formats_and_up_axes_give_the_same_predictions(random_net, test_scene, tmp_path, one_thread, name, up):
+    cfg, checkpoint = random_net
+    points, reference = test_scene
+    scan, _ = normalise_scan(read_scan(scan_file(points, tmp_path / name, up)), up=up)
+    prediction = predict_scan(load_inference_model(cfg, checkpoint), cfg, scan)
+    np.testing.assert_allclose(scan.xyz, points[:, :3], atol=1e-5)
+    assert np.mean(prediction.prediction == reference.prediction) >= 0.999  # text keeps 7 decimals: near-ties
+
+
+def test_the_cli_writes_labels_scores_ply_and_page_and_prints_the_class_table(
+        random_net, test_scene, tmp_path, capsys, one_thread):
+    cfg, checkpoint = random_net
+    points, reference = test_scene
+    scan = scan_file(points, tmp_path / 'room.npy')
+    duplicated = np.r_[points, points[:5], np.full((2, 6), np.nan, np.float32)]
+    scan_file(duplicated, tmp_path / 'room_with_noise.txt')
+    options = ['--cfg-options', *as_cli_options(tiny_overrides(Path(cfg.train_dataloader.dataset.data_root), 1))]
+    runpy.run_path(str(REPO / 'tools' / 'infer.py'))['main'](
+        [CONFIG, checkpoint, str(scan), str(tmp_path / 'room_with_noise.txt'), '--out', str(tmp_path / 'out'),
+         *options])
+    out = capsys.readouterr().out
+    labels = np.load(tmp_path / 'out' / 'room.labels.npy')
+    np.testing.assert_array_equal(labels, reference.prediction)
+    np.testing.assert_allclose(np.load(tmp_path / 'out' / 'room.scores.npy'), softmax_confidence(reference.logits),
+                               atol=1e-5)
+    vertex = PlyData.read(str(tmp_path / 'out' / 'room.ply'))['vertex'].data
+    np.testing.assert_array_equal(vertex['label'], labels)
+    np.testing.assert_array_equal(vertex['input_red'], points[:, 3].astype(np.uint8))
+    assert (tmp_path / 'out' / 'room.html').stat().st_size > 10_000
+    n = len(points)
+    assert f'room_with_noise.txt: {n} points ({n + 7} read, 2 NaN/Inf and 5 duplicates dropped)' in out
+    counts = np.bincount(labels, minlength=len(SCANNET20_CLASSES))
+    top = int(counts.argmax())
+    assert f'{SCANNET20_CLASSES[top]:<20} {counts[top]:>10} {100 * counts[top] / n:>6.1f}%' in out
+
+
+@pytest.mark.parametrize('make, options, message', [
+    (lambda d: np.save(d / 'grey.npy', np.random.default_rng(0).uniform(size=(10, 3))), [],
+     'grey.npy has no colours, but the model was trained with colour: pass --no-color'),
+    (lambda d: (d / 'empty.ply').write_bytes(b''), [], 'empty.ply is empty'),
+])
+def test_scans_the_model_cannot_take_are_refused_naming_the_fix(random_net, tmp_path, make, options, message):
+    cfg, checkpoint = random_net
+    make(tmp_path)
+    path = next(p for p in tmp_path.iterdir() if p.is_file())
+    with pytest.raises(ValueError, match=message):
+        runpy.run_path(str(REPO / 'tools' / 'infer.py'))['main'](
+            [CONFIG, checkpoint, str(path), '--out', str(tmp_path / 'out'), *options, '--cfg-options',
+             *as_cli_options(tiny_overrides(Path(cfg.train_dataloader.dataset.data_root), 1))])
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['a.ply', 'b/a.ply'], 'scans with the same name would write the same outputs'),
+    (['a.ply', '--scale', '0'], '--scale must be > 0'),
+])
+def test_option_errors_are_usage_errors(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(REPO / 'tools' / 'infer.py'))['parse_args']([CONFIG, 'x.pth', *argv, '--out',
+                                                                        str(tmp_path / 'out')])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
