@@ -36,12 +36,20 @@ def parse_args(argv=None):
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--max-points', type=int, help='subsample the viewer page to this many points')
+    parser.add_argument('--points-per-pass', type=int, default=2_000_000,
+                        help='the most points one pass of the net takes (memory budget; default 2,000,000: about '
+                             '2 GB with the demo model); a larger scan runs in overlapping ground-plane tiles')
+    parser.add_argument('--tile-margin', type=float, default=2.0,
+                        help='metres of context around each tile\'s points (default 2)')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     add_settings_mismatch_argument(parser)
     args = parser.parse_args(argv)
     check_score_arguments(parser, args)
     if not args.scale > 0:
         parser.error(f'--scale must be > 0, got {args.scale}')
+    if args.points_per_pass < 1000 or not args.tile_margin >= 0:
+        parser.error(f'--points-per-pass must be >= 1000 and --tile-margin >= 0, got {args.points_per_pass} and '
+                     f'{args.tile_margin}')
     stems = [scan_name(path) for path in args.scans]
     if len(set(stems)) != len(stems):
         parser.error(f'scans with the same name would write the same outputs: {sorted(stems)}')
@@ -67,7 +75,8 @@ def main(argv=None):
                           args.clip_model, args.clip_pretrained) if args.text else None)
     for path in tqdm(args.scans, desc='scans', unit='scan'):
         scan, report = normalise_scan(read_scan(path, args.bin_columns), args.up, args.scale)
-        prediction = predict_scan(model, cfg, scan, args.no_color)
+        prediction = predict_scan(model, cfg, scan, args.no_color, args.points_per_pass, args.tile_margin,
+                                  progress=lambda tiles: tqdm(tiles, desc='tiles', unit='tile', leave=False))
         written = write_scan_outputs(prediction, args.out, scan_name(path), classes, palette,
                                      score(prediction.features) if score else (), args.max_points,
                                      f'{osp.basename(path)}, {osp.basename(args.checkpoint)}')

@@ -179,11 +179,8 @@ def scan_points(cfg, scan, no_color=False):
 
 
 @torch.no_grad()
-def predict_scan(model, cfg, scan, no_color=False):
-    """The 3D net on a scan of your own (:mod:`hicl.scans`: read and normalised). Returns a
-    :class:`ScenePrediction` (scene_id = the file's name, truth all -1) of every point of the scan, in its order."""
-    import os.path as osp
-
+def scan_features(model, cfg, scan, no_color=False):
+    """(N, D) float32 CLIP-space features of every point of ``scan``, one pass of the 3D net."""
     from mmengine.dataset import Compose, pseudo_collate
 
     from .models.point_voxels import batch_voxel_index
@@ -193,9 +190,62 @@ def predict_scan(model, cfg, scan, no_color=False):
     voxel_features = model.decode_head.embed(model.extract_feat(batch['inputs']))
     sample = batch['data_samples'][0]
     rows = batch_voxel_index([sample], [torch.arange(len(sample.point2voxel_map))])[0]
-    features = voxel_features[rows]
-    logits = text_anchor_logits(features, model.decode_head.text_anchors)
+    return voxel_features[rows].numpy()
+
+
+def grid_anchor(cfg, xyz):
+    """A function giving, for the points of one tile of the (N, 3) scan ``xyz``, the corner point that puts the
+    tile's voxels on the same coarsest-stride grid as the whole scan's.
+
+    mmdet3d's minkunet voxelisation counts voxels from the lowest point of each sample, and the net's stride-2
+    convolutions are aligned to that origin: a tile whose lowest voxel is not a multiple of the coarsest stride
+    (2^num_stages voxels) away from the scan's would be cut into other coarse voxels and get other features. A
+    point at the returned corner (at or below the tile's points on every axis, a multiple of the stride away from
+    the scan's lowest voxel) becomes the tile's origin instead; its own prediction is dropped."""
+    voxel = np.asarray(cfg.model.data_preprocessor.voxel_layer.voxel_size, dtype=np.float64)
+    stride = 2 ** cfg.model.backbone.get('num_stages', 4)
+    scan_origin = np.round(xyz.min(0) / voxel)
+
+    def anchor(tile_xyz):
+        steps = np.floor((np.round(tile_xyz.min(0) / voxel) - scan_origin) / stride)
+        return (scan_origin + stride * steps) * voxel
+    return anchor
+
+
+def with_point(scan, xyz):
+    """The scan with one more point at ``xyz`` (3,), black and of zero intensity, last."""
+    from dataclasses import replace
+    return replace(scan, xyz=np.vstack([scan.xyz, xyz]),
+                   rgb=None if scan.rgb is None else np.vstack([scan.rgb, np.zeros((1, 3), np.uint8)]),
+                   intensity=None if scan.intensity is None else np.append(scan.intensity, np.float32(0)))
+
+
+@torch.no_grad()
+def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=2.0, progress=None):
+    """The 3D net on a scan of your own (:mod:`hicl.scans`: read and normalised). Returns a
+    :class:`ScenePrediction` (scene_id = the file's name, truth all -1) of every point of the scan, in its order.
+
+    max_points: None, or the most points one pass may take (the memory budget): a larger scan runs in overlapping
+    ground-plane tiles of that size with ``tile_margin`` metres of context (:mod:`hicl.scans.tiling`);
+    progress: a wrapper of the tile iterable (e.g. tqdm)."""
+    import os.path as osp
+
+    from .scans.conventions import select
+    from .scans.tiling import make_tiles, predict_tiled, tile_size_for
+    if max_points is None or len(scan.xyz) <= max_points:
+        features = scan_features(model, cfg, scan, no_color)
+    else:
+        tiles = make_tiles(scan.xyz, tile_size_for(scan.xyz, max_points, tile_margin), tile_margin)
+        keep = np.zeros(len(scan.xyz), dtype=bool)
+        align = grid_anchor(cfg, scan.xyz)
+
+        def tile_features(indices):
+            keep[:] = False
+            keep[indices] = True
+            tile = select(scan, keep)
+            return scan_features(model, cfg, with_point(tile, align(tile.xyz)), no_color)[:-1]
+        features = predict_tiled(tile_features, len(scan.xyz), tiles, progress)
+    logits = text_anchor_logits(torch.from_numpy(features), model.decode_head.text_anchors).numpy()
     rgb = scan.rgb if scan.rgb is not None else np.full((len(scan.xyz), 3), 127, np.uint8)
     return ScenePrediction(scene_id=osp.basename(scan.path), xyz=scan.xyz.astype(np.float32), rgb=rgb,
-                           truth=np.full(len(scan.xyz), -1, np.int64), features=features.numpy(),
-                           logits=logits.numpy())
+                           truth=np.full(len(scan.xyz), -1, np.int64), features=features, logits=logits)
