@@ -30,6 +30,9 @@ def parse_args():
     parser.add_argument('--skip-maskclip', action='store_true', help='do not time MaskCLIP pseudo-labelling')
     parser.add_argument('--training-only', action='store_true',
                         help='only the training tables of the configs (cost and parameters)')
+    parser.add_argument('--scan-inference', metavar='CKPT',
+                        help='only the table of tools/infer.py on large scans (100k to 5M points, one pass and tiled) '
+                             'with this checkpoint of the first config')
     parser.add_argument('--segmentator', metavar='BIN',
                         help="ScanNet's C++ Segmentator, built from its source, to time against segment_mesh on the "
                              'reference mesh of ../shared/data/segmentator_reference')
@@ -38,6 +41,10 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.scan_inference:
+        from hicl.experiments.benchmark_scans import benchmark_scan_inference, format_scan_inference
+        print(format_scan_inference(benchmark_scan_inference(args.configs[0], args.scan_inference)))
+        return
     from hicl.experiments.benchmark_report import benchmark_tables, training_tables
     if args.training_only:
         tables = training_tables(args.configs, args.iters, args.cfg_options)

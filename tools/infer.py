@@ -36,9 +36,9 @@ def parse_args(argv=None):
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--max-points', type=int, help='subsample the viewer page to this many points')
-    parser.add_argument('--points-per-pass', type=int, default=2_000_000,
-                        help='the most points one pass of the net takes (memory budget; default 2,000,000: about '
-                             '2 GB with the demo model); a larger scan runs in overlapping ground-plane tiles')
+    parser.add_argument('--points-per-pass', type=int, default=1_000_000,
+                        help='the most points one pass of the net takes (the memory budget; default 1,000,000); a '
+                             'larger scan runs in overlapping ground-plane tiles')
     parser.add_argument('--tile-margin', type=float, default=2.0,
                         help='metres of context around each tile\'s points (default 2)')
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
@@ -73,12 +73,16 @@ def main(argv=None):
     classes, palette = config_metainfo(cfg, 'classes'), config_metainfo(cfg, 'palette')
     score = (query_scorer(args.text, cfg.model.decode_head.get('anchors_file'), args.score, args.vocabulary,
                           args.clip_model, args.clip_pretrained) if args.text else None)
+
+    def tile_progress(tiles):
+        return tqdm(tiles, desc='tiles', unit='tile', leave=False)
+
     for path in tqdm(args.scans, desc='scans', unit='scan'):
         scan, report = normalise_scan(read_scan(path, args.bin_columns), args.up, args.scale)
-        prediction = predict_scan(model, cfg, scan, args.no_color, args.points_per_pass, args.tile_margin,
-                                  progress=lambda tiles: tqdm(tiles, desc='tiles', unit='tile', leave=False))
-        written = write_scan_outputs(prediction, args.out, scan_name(path), classes, palette,
-                                     score(prediction.features) if score else (), args.max_points,
+        prediction, queries = predict_scan(model, cfg, scan, args.no_color, args.points_per_pass, args.tile_margin,
+                                           tile_progress, score)
+        written = write_scan_outputs(prediction, args.out, scan_name(path), classes, palette, queries,
+                                     args.max_points,
                                      f'{osp.basename(path)}, {osp.basename(args.checkpoint)}')
         print(f'{path}: {report["points"]} points ({report["points_read"]} read, {report["non_finite"]} NaN/Inf '
               f'and {report["duplicates"]} duplicates dropped); wrote {", ".join(sorted(written.values()))}')

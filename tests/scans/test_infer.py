@@ -13,9 +13,11 @@ from plyfile import PlyData
 
 from hicl.inference import build_split_dataset, load_inference_model, predict_scan, predict_scenes
 from hicl.label_sets import SCANNET20_CLASSES
+from hicl.open_vocabulary import text_anchors
 from hicl.scans import normalise_scan, read_scan
 from hicl.scans.conventions import UP_ROTATIONS
 from hicl.scans.outputs import softmax_confidence
+from hicl.text_queries import query_scorer, score_texts
 from tests.conftest import REPO
 from tests.test_training import CONFIG, as_cli_options, tiny_config, tiny_overrides
 
@@ -63,8 +65,14 @@ def test_a_scene_written_to_a_file_is_predicted_as_tools_test_py_predicts_it(ran
     model = load_inference_model(cfg, checkpoint)
     scan, report = normalise_scan(read_scan(scan_file(points, tmp_path / 'scene.npy')))
     assert report['points'] == len(points)  # no NaN, no duplicates in a converted scene
-    prediction = predict_scan(model, cfg, scan)
+    anchors_file = str(Path(cfg.train_dataloader.dataset.data_root) / 'text_anchors.npz')
+    prediction, queries = predict_scan(model, cfg, scan, keep_features=True,
+                                       score=query_scorer(['chair', 'wall'], anchors_file))
     np.testing.assert_array_equal(prediction.prediction, reference.prediction)
+    expected = score_texts(reference.features, ['chair', 'wall'], text_anchors(['chair', 'wall'], anchors_file))
+    for query, wanted in zip(queries, expected):  # the same scores as tools/query.py's, whole-scan colour range
+        np.testing.assert_allclose(query.scores, wanted.scores, atol=1e-5)
+        assert query.colour_range == pytest.approx(wanted.colour_range, abs=1e-5)
     np.testing.assert_allclose(prediction.features, reference.features, atol=1e-5)
 
 
@@ -73,7 +81,7 @@ def test_other_formats_and_up_axes_give_the_same_predictions(random_net, test_sc
     cfg, checkpoint = random_net
     points, reference = test_scene
     scan, _ = normalise_scan(read_scan(scan_file(points, tmp_path / name, up)), up=up)
-    prediction = predict_scan(load_inference_model(cfg, checkpoint), cfg, scan)
+    prediction, _ = predict_scan(load_inference_model(cfg, checkpoint), cfg, scan)
     np.testing.assert_allclose(scan.xyz, points[:, :3], atol=1e-5)
     assert np.mean(prediction.prediction == reference.prediction) >= 0.999  # text keeps 7 decimals: near-ties
 
@@ -151,8 +159,8 @@ def test_tiled_inference_agrees_with_one_pass_and_keeps_every_tile_under_the_bud
     assert len(tiles) > 1 and max(len(tile.points) for tile in tiles) <= 1.5 * budget
     assert np.array_equal(np.sort(np.concatenate([tile.points[tile.core] for tile in tiles])),
                           np.arange(len(points)))  # every point labelled by exactly one tile
-    whole = predict_scan(model, cfg, scan)
-    tiled = predict_scan(model, cfg, scan, max_points=budget, tile_margin=margin)
+    whole, _ = predict_scan(model, cfg, scan)
+    tiled, _ = predict_scan(model, cfg, scan, max_points=budget, tile_margin=margin)
     agreement = np.mean(whole.prediction == tiled.prediction)
     print(f'{len(points)} points, {len(tiles)} tiles: agreement {agreement:.4f}')
     assert agreement >= 0.99

@@ -221,31 +221,60 @@ def with_point(scan, xyz):
 
 
 @torch.no_grad()
-def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=2.0, progress=None):
-    """The 3D net on a scan of your own (:mod:`hicl.scans`: read and normalised). Returns a
-    :class:`ScenePrediction` (scene_id = the file's name, truth all -1) of every point of the scan, in its order.
+def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=2.0, progress=None, score=None,
+                 keep_features=False):
+    """The 3D net on a scan of your own (:mod:`hicl.scans`: read and normalised).
+
+    Returns (:class:`ScenePrediction` of every point of the scan in its order: scene_id = the file's name, truth all
+    -1, ``features`` only with ``keep_features`` (N x D floats: the largest array by far), and the
+    [:class:`~hicl.text_queries.QueryScores`] of ``score``, a function of point features (``query_scorer``), or []).
 
     max_points: None, or the most points one pass may take (the memory budget): a larger scan runs in overlapping
-    ground-plane tiles of that size with ``tile_margin`` metres of context (:mod:`hicl.scans.tiling`);
+    ground-plane tiles of that size with ``tile_margin`` metres of context (:mod:`hicl.scans.tiling`), each tile's
+    features reduced to its logits and query scores before the next, so memory is a tile's;
     progress: a wrapper of the tile iterable (e.g. tqdm)."""
     import os.path as osp
+    from dataclasses import replace
 
     from .scans.conventions import select
     from .scans.tiling import make_tiles, predict_tiled, tile_size_for
+    anchors = model.decode_head.text_anchors
+    templates = []  # the first pass's QueryScores: what each column of query scores is
+
+    def reduce(features):
+        """(M, C [+ Q] [+ D]) logits, query scores and (with keep_features) features of M points."""
+        columns = [text_anchor_logits(torch.from_numpy(features), anchors).numpy()]
+        if score is not None:
+            queries = score(features)
+            templates[:] = templates or queries
+            columns.append(np.stack([query.scores for query in queries], 1))
+        if keep_features:
+            columns.append(features)
+        return np.concatenate(columns, 1).astype(np.float32)
+
     if max_points is None or len(scan.xyz) <= max_points:
-        features = scan_features(model, cfg, scan, no_color)
+        rows = reduce(scan_features(model, cfg, scan, no_color))
     else:
         tiles = make_tiles(scan.xyz, tile_size_for(scan.xyz, max_points, tile_margin), tile_margin)
         keep = np.zeros(len(scan.xyz), dtype=bool)
         align = grid_anchor(cfg, scan.xyz)
 
-        def tile_features(indices):
+        def tile_rows(indices):
             keep[:] = False
             keep[indices] = True
             tile = select(scan, keep)
-            return scan_features(model, cfg, with_point(tile, align(tile.xyz)), no_color)[:-1]
-        features = predict_tiled(tile_features, len(scan.xyz), tiles, progress)
-    logits = text_anchor_logits(torch.from_numpy(features), model.decode_head.text_anchors).numpy()
+            return reduce(scan_features(model, cfg, with_point(tile, align(tile.xyz)), no_color)[:-1])
+        rows = predict_tiled(tile_rows, len(scan.xyz), tiles, progress)
+    num_classes = len(anchors)
+    queries = []
+    for column, template in enumerate(templates):
+        scores = rows[:, num_classes + column].copy()
+        colour_range = ((float(scores.min()), float(scores.max())) if template.method == 'cosine'
+                        else template.colour_range)
+        queries.append(replace(template, scores=scores, colour_range=colour_range))
     rgb = scan.rgb if scan.rgb is not None else np.full((len(scan.xyz), 3), 127, np.uint8)
-    return ScenePrediction(scene_id=osp.basename(scan.path), xyz=scan.xyz.astype(np.float32), rgb=rgb,
-                           truth=np.full(len(scan.xyz), -1, np.int64), features=features, logits=logits)
+    prediction = ScenePrediction(scene_id=osp.basename(scan.path), xyz=scan.xyz.astype(np.float32), rgb=rgb,
+                                 truth=np.full(len(scan.xyz), -1, np.int64),
+                                 features=rows[:, num_classes + len(templates):] if keep_features else None,
+                                 logits=rows[:, :num_classes].copy())
+    return prediction, queries
