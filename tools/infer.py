@@ -1,7 +1,7 @@
 """Run a trained model on scans of your own: python tools/infer.py CONFIG CKPT SCAN [SCAN ...] --out DIR
 [--up z|y|-y] [--scale S] [--no-color] [--bin-columns 4|5|6] [--text "a place to sit" ...]
 
-Reads each SCAN (PLY, OBJ/GLB/GLTF, NPY/NPZ, BIN, TXT/XYZ: docs/using_a_model.md, "Your own scan"), drops
+Reads each SCAN (PLY, PCD, LAS, OBJ/GLB/GLTF, NPY/NPZ, BIN, TXT/XYZ: docs/using_a_model.md, "Your own scan"), drops
 NaN/Inf and duplicate points, turns it z-up and into metres, runs the 3D net on it, and writes into DIR per scan:
 <name>.labels.npy (class id per point, in the file's point order after cleaning), <name>.scores.npy (the softmax
 probability of that class), <name>.ply (class colours; the input colours as input_red/green/blue) and

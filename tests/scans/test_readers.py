@@ -38,7 +38,32 @@ def write_mesh(path, points):
     mesh.export(str(path))
 
 
+def write_pcd(path, points, binary):
+    """Binary: the usual packed float ``rgb`` field; ASCII: separate r g b fields (a packed float does not survive
+    being printed as text)."""
+    from pypcd4 import Encoding, PointCloud
+    if binary:
+        packed = PointCloud.encode_rgb(points[:, 3:6].astype(np.uint8))
+        PointCloud.from_xyzrgb_points(np.c_[points[:, :3], packed]).save(str(path), encoding=Encoding.BINARY)
+    else:
+        cloud = PointCloud.from_points(points, ('x', 'y', 'z', 'r', 'g', 'b'), (np.float32,) * 3 + (np.uint8,) * 3)
+        cloud.save(str(path), encoding=Encoding.ASCII)
+
+
+def write_las(path, points):
+    import laspy
+    las = laspy.create(point_format=2, file_version='1.2')  # format 2: x y z + 16-bit red green blue
+    las.header.scales = [1e-6] * 3
+    las.header.offsets = [0.0] * 3
+    las.x, las.y, las.z = (points[:, i].astype(np.float64) for i in range(3))
+    las.red, las.green, las.blue = (points[:, 3 + i].astype(np.uint16) * 256 for i in range(3))
+    las.write(str(path))
+
+
 WRITERS = {
+    'ascii.pcd': lambda path, p: write_pcd(path, p, binary=False),
+    'binary.pcd': lambda path, p: write_pcd(path, p, binary=True),
+    'points.las': write_las,
     'binary.ply': lambda path, p: write_ply(path, p, text=False),
     'ascii.ply': lambda path, p: write_ply(path, p, text=True),
     'mesh.obj': write_mesh,
@@ -77,8 +102,15 @@ def test_bad_files_are_refused_naming_the_file(tmp_path, s3dis_points):
     cases = {}
     (tmp_path / 'empty.ply').write_bytes(b'')
     cases['empty.ply'] = 'is empty'
-    (tmp_path / 'scan.las').write_bytes(b'LASF')
-    cases['scan.las'] = "unknown scan format '.las'"
+    (tmp_path / 'scan.e57').write_bytes(b'ASTM-E57')
+    cases['scan.e57'] = "unknown scan format '.e57'"
+    (tmp_path / 'cut.las').write_bytes(b'LASF' + bytes(20))
+    cases['cut.las'] = 'not a readable LAS/LAZ file'
+    header = 'VERSION 0.7\nFIELDS u v\nSIZE 4 4\nTYPE F F\nCOUNT 1 1\nWIDTH 1\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\n'
+    (tmp_path / 'points.pcd').write_text(header + 'POINTS 1\nDATA ascii\n1 2\n')
+    cases['points.pcd'] = 'its fields have no x y z'
+    (tmp_path / 'laz_named.pcd').write_bytes(b'LASF' + bytes(20))
+    cases['laz_named.pcd'] = 'is named .pcd but does not start like one'
     (tmp_path / 'text.ply').write_text('1 2 3\n')
     cases['text.ply'] = "is named .ply but does not start like one"
     write_ply(tmp_path / 'really_a.ply', s3dis_points, text=False)

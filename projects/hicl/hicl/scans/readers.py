@@ -10,6 +10,10 @@ meshes (their vertices), with the reader chosen by the file's extension and chec
 - .bin, with numpy: float32 rows ``bin_columns`` wide: 5 for nuScenes ``*.pcd.bin`` (x y z intensity ring), else 4
   for KITTI / SemanticKITTI (x y z remission); 6 for mmdet3d's converted ScanNet / S3DIS points (x y z r g b).
 - .txt, .xyz, with numpy: whitespace columns x y z [r g b ...] (S3DIS); columns after the sixth are ignored.
+- .pcd (ASCII, binary, binary_compressed), with pypcd4: fields x y z; rgb (packed) or r g b, and intensity when
+  present.
+- .las, with laspy: the scaled x y z; red green blue (16-bit values scaled to 0..255) and intensity when present.
+  LAZ needs a laspy LAZ backend (``pip install lazrs``).
 
 Colours in [0, 1] floats are scaled to 0..255. Nothing is dropped or moved here: NaN points, axes and units are
 :mod:`hicl.scans.conventions`' job.
@@ -19,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SUFFIXES = ('.ply', '.obj', '.glb', '.gltf', '.npy', '.npz', '.bin', '.txt', '.xyz')
+SUFFIXES = ('.ply', '.obj', '.glb', '.gltf', '.npy', '.npz', '.bin', '.txt', '.xyz', '.pcd', '.las', '.laz')
 # The first bytes a file of each kind starts with (a file that does not is refused: it is not what its name says).
-MAGIC = {'.ply': (b'ply',), '.glb': (b'glTF',), '.npy': (b'\x93NUMPY',), '.npz': (b'PK',)}
+MAGIC = {'.ply': (b'ply',), '.glb': (b'glTF',), '.npy': (b'\x93NUMPY',), '.npz': (b'PK',), '.las': (b'LASF',),
+         '.laz': (b'LASF',), '.pcd': (b'#', b'VERSION')}
 
 
 class ScanFileError(ValueError):
@@ -66,7 +71,7 @@ def check_magic(path, suffix):
     if not head:
         raise ScanFileError(f'{path} is empty (0 bytes): nothing to segment')
     expected = MAGIC.get(suffix)
-    if expected and not head.startswith(expected):
+    if expected and not head.startswith(expected):  # (a tuple: any of them)
         raise ScanFileError(f'{path} is named {suffix} but does not start like one ({head[:8]!r} instead of '
                             f'{expected[0]!r}): check the file, or give it the extension of what it holds')
 
@@ -176,8 +181,45 @@ def read_text(path):
     return scan_from_array(array, path)
 
 
+def read_pcd(path):
+    from pypcd4 import PointCloud
+    try:
+        cloud = PointCloud.from_path(path)
+    except Exception as err:  # pypcd4 raises several kinds for a malformed header or body
+        raise ScanFileError(f'{path}: not a readable PCD ({type(err).__name__}: {err})') from err
+    fields = set(cloud.fields)
+    if not {'x', 'y', 'z'} <= fields:
+        raise ScanFileError(f'{path}: its fields have no x y z (they are {", ".join(cloud.fields)})')
+    xyz = cloud.numpy(('x', 'y', 'z')).astype(np.float64)
+    rgb = None
+    if 'rgb' in fields:
+        rgb = PointCloud.decode_rgb(cloud.numpy(('rgb',))[:, 0]).astype(np.uint8)
+    elif {'r', 'g', 'b'} <= fields:
+        rgb = colours_uint8(cloud.numpy(('r', 'g', 'b')), path)
+    intensity = cloud.numpy(('intensity',))[:, 0].astype(np.float32) if 'intensity' in fields else None
+    return Scan(xyz, rgb, intensity, path)
+
+
+def read_las(path):
+    import laspy
+    try:
+        las = laspy.read(path)
+    except Exception as err:  # laspy's errors (and a missing LAZ backend) name the problem
+        raise ScanFileError(f'{path}: not a readable LAS/LAZ file ({type(err).__name__}: {err}); for LAZ install a '
+                            'backend: pip install lazrs') from err
+    xyz = np.stack([np.asarray(las.x), np.asarray(las.y), np.asarray(las.z)], axis=1).astype(np.float64)
+    names = set(las.point_format.dimension_names)
+    rgb = None
+    if {'red', 'green', 'blue'} <= names:
+        colours = np.stack([np.asarray(las.red), np.asarray(las.green), np.asarray(las.blue)], axis=1)
+        rgb = (colours // 256 if colours.max() > 255 else colours).astype(np.uint8)  # LAS stores 16-bit colour
+    intensity = np.asarray(las.intensity, dtype=np.float32) if 'intensity' in names else None
+    return Scan(xyz, rgb, intensity, path)
+
+
 READERS = {'.ply': read_ply, '.obj': read_mesh, '.glb': read_mesh, '.gltf': read_mesh, '.npy': read_numpy,
-           '.npz': read_numpy, '.txt': read_text, '.xyz': read_text}
+           '.npz': read_numpy, '.txt': read_text, '.xyz': read_text, '.pcd': read_pcd, '.las': read_las,
+           '.laz': read_las}
 
 
 def read_scan(path, bin_columns=None):
