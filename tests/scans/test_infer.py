@@ -164,3 +164,31 @@ def test_tiled_inference_agrees_with_one_pass_and_keeps_every_tile_under_the_bud
     agreement = np.mean(whole.prediction == tiled.prediction)
     print(f'{len(points)} points, {len(tiles)} tiles: agreement {agreement:.4f}')
     assert agreement >= 0.99
+
+
+def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensity(shared_data, tmp_path,
+                                                                                    one_thread):
+    """A randomly initialised SPVCNN of configs/baseline_synthstreet.py on the real 34,688-point sweep, read from
+    its .pcd.bin: every point gets a class, the intensity column reaches the net (normalised by 255), and a scan
+    without intensity is refused naming what the model needs."""
+    from mmengine.config import Config
+
+    from hicl.inference import ScanInputError
+    from hicl.scans.readers import Scan
+    cfg = Config.fromfile(str(REPO / 'configs' / 'baseline_synthstreet.py'))
+    init_default_scope('mmdet3d')
+    torch.manual_seed(0)
+    from hicl.label_sets import get_label_set
+    from hicl.pseudo_labels.anchors import random_orthonormal_anchors, save_text_anchors
+    anchors = str(tmp_path / 'anchors.npz')
+    save_text_anchors(anchors, random_orthonormal_anchors(16, 512), list(get_label_set('nuscenes16')['classes']), {})
+    model = MODELS.build(dict(cfg.model, decode_head=dict(cfg.model.decode_head, anchors_file=anchors))).eval()
+    sweep = next((shared_data / 'nuscenes_demo').glob('*.pcd.bin'))
+    scan, report = normalise_scan(read_scan(sweep))
+    prediction, _ = predict_scan(model, cfg, scan, keep_features=True)
+    assert report['points'] == len(prediction.prediction) == len(scan.xyz) and report['points_read'] == 34688
+    assert prediction.logits.shape == (len(scan.xyz), 16) and np.isfinite(prediction.logits).all()
+    dimmed, _ = predict_scan(model, cfg, Scan(scan.xyz, None, scan.intensity * 0, scan.path), keep_features=True)
+    assert not np.allclose(dimmed.features, prediction.features)  # the net reads the intensity
+    with pytest.raises(ScanInputError, match='has no intensity, but the model was trained with LiDAR intensity'):
+        predict_scan(model, cfg, Scan(scan.xyz, None, None, 'no_intensity.ply'))
