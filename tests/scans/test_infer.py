@@ -166,8 +166,8 @@ def test_tiled_inference_agrees_with_one_pass_and_keeps_every_tile_under_the_bud
     assert agreement >= 0.99
 
 
-def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensity(shared_data, tmp_path,
-                                                                                    one_thread):
+def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensity(
+        shared_data, tmp_path, one_thread):
     """A randomly initialised SPVCNN of configs/baseline_synthstreet.py on the real 34,688-point sweep, read from
     its .pcd.bin: every point gets a class, the intensity column reaches the net (normalised by 255), and a scan
     without intensity is refused naming what the model needs."""
