@@ -5,7 +5,6 @@ checks of ``tools/test.py`` (keys, shapes, version metadata, label set); ``predi
 :class:`ScenePrediction` per scene: the points, their colours, their true classes and the net's CLIP-space
 features and logits.
 """
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,51 +152,25 @@ def scan_input_columns(cfg):
     return load.get('coord_type', 'DEPTH'), 'intensity' if len(load.get('use_dim', [0, 1, 2])) > 3 else None
 
 
-def check_scan_inputs(cfg, scan, no_color=False):
-    """Refuse a scan without what the model was trained with (:class:`ScanInputError` naming the option): colour
-    (unless ``no_color``: grey points, the net then sees no colour, and its predictions rest on geometry it was not
-    trained to use alone) or LiDAR intensity. Warn when the intensity is not on the model's scale (the test
-    pipeline's NormalizeIntensity ``max_value``, nuScenes' 0..255): KITTI's remission in 0..1, or 16-bit LAS
-    intensity, would reach the net as nearly all 0 or far above 1; the warning names the ``--intensity-scale``
-    that fixes it."""
-    _, extra = scan_input_columns(cfg)
-    if extra == 'color' and scan.rgb is None and not no_color:
-        lidar = (' (it has LiDAR intensity: an outdoor config, trained with intensity, reads it)'
-                 if scan.intensity is not None else '')
-        raise ScanInputError(f'{scan.path} has no colours{lidar}, but the model was trained with colour: pass '
-                             '--no-color to run it on grey points (its predictions then rest on geometry alone, '
-                             'which it was not trained for: expect them to be much worse)')
-    if extra != 'intensity':
-        return
-    if scan.intensity is None:
-        raise ScanInputError(f'{scan.path} has no intensity, but the model was trained with LiDAR intensity: '
-                             'give a LiDAR file with it (PLY property "intensity", .bin, .npy with 4 columns)')
-    step = next((step for step in cfg.test_dataloader.dataset.pipeline if step['type'] == 'NormalizeIntensity'), None)
-    highest = float(scan.intensity.max())
-    if step is None or highest <= 0:
-        return
-    expected = float(step.get('max_value', 255.0))
-    if highest <= 1.0 < expected:
-        warnings.warn(f'{scan.path}: its intensity is at most {highest:.3g} (remission in 0..1, as KITTI stores it?) '
-                      f'but the model was trained with intensity in 0..{expected:g}: pass --intensity-scale '
-                      f'{expected:g}')
-    elif highest > expected:
-        warnings.warn(f'{scan.path}: its intensity reaches {highest:g}, but the model was trained with intensity in '
-                      f'0..{expected:g}: pass --intensity-scale {expected / highest:.3g} (e.g. for 16-bit LAS '
-                      'intensity)')
-
-
-def scan_points(cfg, scan):
+def scan_points(cfg, scan, no_color=False):
     """The scan as the points the config's test pipeline would have loaded: mmdet3d DepthPoints / LiDARPoints
-    with x y z and r g b (0..255; grey 127.5 for a scan without colour) or intensity (as the file stores it).
-    :func:`check_scan_inputs` says whether the scan suits the model."""
+    with x y z and r g b (0..255) or intensity (as the file stores it). A model trained with colour refuses a scan
+    without it unless ``no_color`` (grey 127.5 for every point: the net then sees no colour, and its predictions
+    rest on geometry it was not trained to use alone)."""
     from mmdet3d.structures import DepthPoints, LiDARPoints
     coord_type, extra = scan_input_columns(cfg)
     xyz = torch.as_tensor(scan.xyz, dtype=torch.float32)
     if extra == 'color':
+        if scan.rgb is None and not no_color:
+            raise ScanInputError(f'{scan.path} has no colours, but the model was trained with colour: pass '
+                                 '--no-color to run it on grey points (its predictions then rest on geometry alone, '
+                                 'which it was not trained for: expect them to be much worse)')
         rgb = torch.full((len(xyz), 3), 127.5) if scan.rgb is None else torch.as_tensor(scan.rgb, dtype=torch.float32)
         tensor, attributes = torch.cat([xyz, rgb], 1), dict(color=[3, 4, 5])
     elif extra == 'intensity':
+        if scan.intensity is None:
+            raise ScanInputError(f'{scan.path} has no intensity, but the model was trained with LiDAR intensity: '
+                                 'give a LiDAR file with it (PLY property "intensity", .bin, .npy with 4 columns)')
         tensor, attributes = torch.cat([xyz, torch.as_tensor(scan.intensity, dtype=torch.float32)[:, None]], 1), None
     else:
         tensor, attributes = xyz, None
@@ -206,20 +179,18 @@ def scan_points(cfg, scan):
 
 
 @torch.no_grad()
-def scan_voxel_features(model, cfg, scan):
-    """One pass of the 3D net on ``scan``: ((V, D) float32 CLIP-space features of its V voxels, (N,) int64 voxel
-    of each point). A point's feature is its voxel's, so whatever is computed from features (logits, query
-    scores) is computed once per voxel and indexed per point."""
+def scan_features(model, cfg, scan, no_color=False):
+    """(N, D) float32 CLIP-space features of every point of ``scan``, one pass of the 3D net."""
     from mmengine.dataset import Compose, pseudo_collate
 
     from .models.point_voxels import batch_voxel_index
     steps = Compose([step for step in cfg.test_dataloader.dataset.pipeline if step['type'] not in FILE_STEPS])
-    data = steps(dict(points=scan_points(cfg, scan), lidar_path=scan.path))
+    data = steps(dict(points=scan_points(cfg, scan, no_color), lidar_path=scan.path))
     batch = model.data_preprocessor(pseudo_collate([data]), False)
     voxel_features = model.decode_head.embed(model.extract_feat(batch['inputs']))
     sample = batch['data_samples'][0]
     rows = batch_voxel_index([sample], [torch.arange(len(sample.point2voxel_map))])[0]
-    return voxel_features.numpy(), rows.numpy()
+    return voxel_features[rows].numpy()
 
 
 def grid_anchor(cfg, xyz):
@@ -249,11 +220,6 @@ def with_point(scan, xyz):
                    intensity=None if scan.intensity is None else np.append(scan.intensity, np.float32(0)))
 
 
-def default_points_per_pass(cfg):
-    """The default memory budget of one pass of ``cfg``'s net, in points (tools/infer.py --points-per-pass)."""
-    return 1_000_000
-
-
 @torch.no_grad()
 def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=2.0, progress=None, score=None,
                  keep_features=False):
@@ -266,19 +232,17 @@ def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=
     max_points: None, or the most points one pass may take (the memory budget): a larger scan runs in overlapping
     ground-plane tiles of that size with ``tile_margin`` metres of context (:mod:`hicl.scans.tiling`), each tile's
     features reduced to its logits and query scores before the next, so memory is a tile's;
-    progress: a wrapper of the tile iterable (e.g. tqdm). A scan without what the model was trained with is
-    refused (:func:`check_scan_inputs`; ``no_color`` runs a colour model on grey points)."""
+    progress: a wrapper of the tile iterable (e.g. tqdm)."""
     import os.path as osp
     from dataclasses import replace
 
     from .scans.conventions import select
     from .scans.tiling import make_tiles, predict_tiled, tile_size_for
-    check_scan_inputs(cfg, scan, no_color)
     anchors = model.decode_head.text_anchors
     templates = []  # the first pass's QueryScores: what each column of query scores is
 
     def reduce(features):
-        """(V, C [+ Q] [+ D]) logits, query scores and (with keep_features) features of V voxels."""
+        """(M, C [+ Q] [+ D]) logits, query scores and (with keep_features) features of M points."""
         columns = [text_anchor_logits(torch.from_numpy(features), anchors).numpy()]
         if score is not None:
             queries = score(features)
@@ -288,13 +252,8 @@ def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=
             columns.append(features)
         return np.concatenate(columns, 1).astype(np.float32)
 
-    def point_rows(part):
-        """(M, C [+ Q] [+ D]) rows of the M points of ``part``, a scan: its voxels' rows."""
-        voxel_features, voxel_of_point = scan_voxel_features(model, cfg, part)
-        return reduce(voxel_features)[voxel_of_point]
-
     if max_points is None or len(scan.xyz) <= max_points:
-        rows = point_rows(scan)
+        rows = reduce(scan_features(model, cfg, scan, no_color))
     else:
         tiles = make_tiles(scan.xyz, tile_size_for(scan.xyz, max_points, tile_margin), tile_margin)
         keep = np.zeros(len(scan.xyz), dtype=bool)
@@ -304,7 +263,7 @@ def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=
             keep[:] = False
             keep[indices] = True
             tile = select(scan, keep)
-            return point_rows(with_point(tile, align(tile.xyz)))[:-1]
+            return reduce(scan_features(model, cfg, with_point(tile, align(tile.xyz)), no_color)[:-1])
         rows = predict_tiled(tile_rows, len(scan.xyz), tiles, progress)
     num_classes = len(anchors)
     queries = []
@@ -319,76 +278,3 @@ def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=
                                  features=rows[:, num_classes + len(templates):] if keep_features else None,
                                  logits=rows[:, :num_classes].copy())
     return prediction, queries
-
-
-@dataclass
-class ScanResult:
-    """What :func:`infer_scans` did with one scan file.
-
-    Attributes:
-        path: the file read.
-        report: :func:`hicl.scans.normalise_scan`'s counts: points_read, non_finite, duplicates, points.
-        prediction: the :class:`ScenePrediction` of its points (after cleaning, in the file's order; no features).
-        queries: [:class:`~hicl.text_queries.QueryScores`] of the texts at those points.
-        classes: the names of the prediction's class ids (the config's, or the vocabulary's).
-        outputs: {kind: path} of the files written (:func:`hicl.scans.outputs.write_scan_outputs`).
-        net_seconds: wall time of the 3D net (all passes); seconds: of reading, the net and writing.
-    """
-    path: str
-    report: dict
-    prediction: ScenePrediction
-    queries: list
-    classes: tuple
-    outputs: dict
-    net_seconds: float
-    seconds: float
-
-
-def infer_scans(cfg, checkpoint, paths, out_dir, up='z', scale=1.0, intensity_scale=1.0, no_color=False,
-                bin_columns=None, texts=(), score='cosine', vocabulary=None, clip_model=None, clip_pretrained=None,
-                points_per_pass=None, tile_margin=2.0, max_points=None, allow_settings_mismatch=False,
-                progress=None):
-    """``tools/infer.py`` from Python: a trained model on scan files of your own. Yields a :class:`ScanResult` per
-    path, in order, after writing its outputs into ``out_dir``.
-
-    cfg: the mmengine Config the checkpoint was trained with (loaded with :func:`load_inference_model`'s checks;
-    ``allow_settings_mismatch``). Reading (:func:`hicl.scans.read_scan`, ``bin_columns``) and conventions
-    (:func:`hicl.scans.normalise_scan`: ``up``, ``scale``, ``intensity_scale``). ``no_color``: see
-    :func:`check_scan_inputs`. ``texts``: queries scored as tools/query.py scores them (``score``: 'cosine' or
-    'softmax'). ``vocabulary``: segment with this class list instead of the model's (a name of configs/vocabularies
-    or a JSON file, as tools/test.py --vocabulary; softmax queries then compete with its names).
-    ``points_per_pass``: the budget of one pass (None: :func:`default_points_per_pass`); a larger scan runs in
-    tiles with ``tile_margin`` metres of context (:func:`predict_scan`, ``progress``). ``max_points``: of the viewer
-    page. ``clip_model`` / ``clip_pretrained``: the CLIP text tower for texts and names without an anchor.
-    """
-    import os.path as osp
-    import time
-
-    from .fileio import check_writable_folder
-    from .open_vocabulary import (DEFAULT_CLIP_MODEL, VOCABULARY_DIR, load_vocabulary, vocabulary_palette,
-                                  vocabulary_path)
-    from .scans import normalise_scan, read_scan
-    from .scans.outputs import write_scan_outputs
-    from .scans.readers import scan_name
-    from .text_queries import query_scorer
-    clip_model = clip_model or DEFAULT_CLIP_MODEL
-    check_writable_folder(out_dir)
-    model = load_inference_model(cfg, checkpoint, allow_settings_mismatch)
-    classes, palette = config_metainfo(cfg, 'classes'), config_metainfo(cfg, 'palette')
-    if vocabulary is not None:
-        loaded = load_vocabulary(vocabulary_path(vocabulary, VOCABULARY_DIR), clip_model, clip_pretrained)
-        model.decode_head.set_text_anchors(loaded.anchors)
-        classes, palette = loaded.names, vocabulary_palette(loaded, classes, palette)
-    scorer = (query_scorer(texts, cfg.model.decode_head.get('anchors_file'), score, vocabulary, clip_model,
-                           clip_pretrained) if texts else None)
-    budget = default_points_per_pass(cfg) if points_per_pass is None else points_per_pass
-    for path in paths:
-        start = time.perf_counter()
-        scan, report = normalise_scan(read_scan(path, bin_columns), up, scale, intensity_scale)
-        net_start = time.perf_counter()
-        prediction, queries = predict_scan(model, cfg, scan, no_color, budget, tile_margin, progress, scorer)
-        net_seconds = time.perf_counter() - net_start
-        outputs = write_scan_outputs(prediction, out_dir, scan_name(path), classes, palette, queries, max_points,
-                                     f'{osp.basename(path)}, {osp.basename(checkpoint)}')
-        yield ScanResult(str(path), report, prediction, queries, tuple(classes), outputs, net_seconds,
-                         time.perf_counter() - start)

@@ -152,21 +152,6 @@ def load_vocabulary(path, clip_model=DEFAULT_CLIP_MODEL, clip_pretrained=None):
     return Vocabulary(names, text_anchors(names, anchors_file, clip_model, clip_pretrained), targets)
 
 
-def vocabulary_palette(vocabulary, classes, palette, seed=0):
-    """(V, 3) uint8 colours of a vocabulary's names for class-coloured outputs (tools/infer.py --vocabulary): the
-    first name that counts as a dataset class takes that class's colour of the (C, 3) ``palette`` (the first class
-    of its target), every other name (a second name for the same class, or a name counting as none) a random
-    colour drawn with ``seed``."""
-    classes = list(classes)
-    colours = np.random.default_rng(seed).integers(30, 230, size=(len(vocabulary.names), 3))
-    taken = set()
-    for index, target in enumerate(vocabulary.targets):
-        if target and target[0] in classes and target[0] not in taken:
-            colours[index] = palette[classes.index(target[0])]
-            taken.add(target[0])
-    return colours.astype(np.uint8)
-
-
 @dataclass(frozen=True)
 class EvaluationMapping:
     """How a vocabulary's predictions and the dataset's truth meet in the metric.

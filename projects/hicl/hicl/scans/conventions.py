@@ -6,9 +6,7 @@ exact duplicates. Each step returns a new :class:`~hicl.scans.readers.Scan` and 
 - Units: ``scale`` multiplies the coordinates (0.001 for millimetres). An extent that suggests millimetres
   (over :data:`MAX_ROOM_EXTENT_M`) or a model far too small (under :data:`MIN_EXTENT_M`) gives a warning naming
   ``--scale``.
-- Intensity: ``intensity_scale`` multiplies it (255 for KITTI's remission in 0..1 given to a model trained with
-  nuScenes' 0..255).
-- NaN / Inf coordinates or intensity: the point is dropped and counted.
+- NaN / Inf coordinates: the point is dropped and counted.
 - Exact duplicates (same x y z): kept once (the first), counted; they carry no information and skew voxel means.
 """
 import warnings
@@ -35,10 +33,8 @@ def check_points(scan, minimum=2):
 
 
 def drop_non_finite(scan):
-    """(scan without points whose coordinates or intensity hold NaN or Inf, number dropped)."""
+    """(scan without points whose coordinates hold NaN or Inf, number dropped)."""
     keep = np.isfinite(scan.xyz).all(axis=1)
-    if scan.intensity is not None:
-        keep &= np.isfinite(scan.intensity)
     return select(scan, keep), int((~keep).sum())
 
 
@@ -77,22 +73,12 @@ def to_metres(scan, scale=1.0):
     return scan
 
 
-def scale_intensity(scan, factor=1.0):
-    """The scan with its intensity times ``factor`` (e.g. 255 for KITTI's remission in 0..1 to a model trained
-    with nuScenes' 0..255; :func:`hicl.inference.check_scan_inputs` warns about a mismatch)."""
-    if not factor > 0:
-        raise ValueError(f'intensity scale must be > 0, got {factor}')
-    if scan.intensity is None or factor == 1.0:
-        return scan
-    return replace(scan, intensity=(scan.intensity * factor).astype(np.float32))
-
-
-def normalise_scan(scan, up='z', scale=1.0, intensity_scale=1.0):
-    """Apply every convention: finite points, no duplicates, ``up`` to +z, metres, intensity times
-    ``intensity_scale``. Returns (scan, report) with report = dict(points_read, non_finite, duplicates, points)."""
+def normalise_scan(scan, up='z', scale=1.0):
+    """Apply every convention: finite points, no duplicates, ``up`` to +z, metres. Returns (scan, report) with
+    report = dict(points_read, non_finite, duplicates, points)."""
     read = len(scan.xyz)
     scan, non_finite = drop_non_finite(scan)
     scan, duplicates = drop_duplicates(scan)
     check_points(scan)
-    scan = scale_intensity(to_metres(to_z_up(scan, up), scale), intensity_scale)
+    scan = to_metres(to_z_up(scan, up), scale)
     return scan, dict(points_read=read, non_finite=non_finite, duplicates=duplicates, points=len(scan.xyz))

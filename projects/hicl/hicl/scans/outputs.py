@@ -1,6 +1,5 @@
 """What tools/infer.py writes for each scan: the per-point classes and scores (.npy), a coloured PLY, the viewer page,
-the class names of the ids, and the per-class table it prints."""
-import json
+and the per-class table it prints."""
 import os.path as osp
 
 import numpy as np
@@ -38,17 +37,12 @@ def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), 
       that class (against the model's classes);
     - ``<stem>.ply``: the points in their class colours, with the input colours as ``input_red`` / ``input_green``
       / ``input_blue`` and the class id as ``label``;
-    - ``<stem>.html``: the self-contained viewer (layers RGB, prediction, one per query);
-    - ``<stem>.classes.json``: ``{"classes": [name of id 0, ...], "palette": [[r, g, b] of id 0, ...]}``, what the
-      ids and the PLY's colours mean.
+    - ``<stem>.html``: the self-contained viewer (layers RGB, prediction, one per query).
 
     Every file is written whole or not at all. Returns {kind: path}.
     """
     labels = prediction.prediction
-    paths = {kind: osp.join(out_dir, f'{stem}.{kind}')
-             for kind in ('labels.npy', 'scores.npy', 'ply', 'html', 'classes.json')}
-    legend = json.dumps(dict(classes=list(classes), palette=np.asarray(palette, dtype=np.int64).tolist()), indent=1)
-    atomic_write(paths['classes.json'], legend)
+    paths = {kind: osp.join(out_dir, f'{stem}.{kind}') for kind in ('labels.npy', 'scores.npy', 'ply', 'html')}
     atomic_write(paths['labels.npy'], lambda file: np.save(file, labels))
     atomic_write(paths['scores.npy'], lambda file: np.save(file, softmax_confidence(prediction.logits)))
     rgb = np.asarray(prediction.rgb, dtype=np.uint8)
