@@ -6,16 +6,21 @@ NaN/Inf and duplicate points, turns it z-up and into metres, runs the 3D net on 
 <name>.labels.npy (class id per point, in the file's point order after cleaning), <name>.scores.npy (the softmax
 probability of that class), <name>.ply (class colours; the input colours as input_red/green/blue) and
 <name>.html (the self-contained viewer: RGB, prediction, one layer per --text); prints the per-class table.
+--vocabulary segments into another class list (configs/vocabularies/*.json), as tools/test.py does.
+The same from Python: hicl.inference.infer_scans.
 """
 import argparse
-import os.path as osp
 
 from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
 from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
 from hicl.scans.conventions import UP_ROTATIONS
 from hicl.scans.readers import scan_name
-from hicl.text_queries import add_score_arguments, check_score_arguments
+from hicl.text_queries import add_score_arguments
+
+VOCABULARY_HELP = ('segment with this vocabulary instead of the model\'s classes, as tools/test.py --vocabulary '
+                   '(a JSON file, or a name in configs/vocabularies); --score softmax texts then compete with '
+                   'its names')
 
 
 def parse_args(argv=None):
@@ -32,9 +37,12 @@ def parse_args(argv=None):
     parser.add_argument('--bin-columns', type=int, choices=(4, 5, 6),
                         help='float32 values per point of a .bin (default 5 for *.pcd.bin, else 4)')
     parser.add_argument('--text', action='append', default=[], help='text query shown as a viewer layer')
-    add_score_arguments(parser)
+    add_score_arguments(parser, vocabulary_help=VOCABULARY_HELP)
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
+    parser.add_argument('--sets', action='store_true',
+                        help='add the geometric consistency sets (Segmentator on the points) as a viewer layer and '
+                             '<name>.sets.npy (minutes on millions of points)')
     parser.add_argument('--max-points', type=int, help='subsample the viewer page to this many points')
     parser.add_argument('--points-per-pass', type=int, default=1_000_000,
                         help='the most points one pass of the net takes (the memory budget; default 1,000,000); a '
@@ -44,7 +52,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     add_settings_mismatch_argument(parser)
     args = parser.parse_args(argv)
-    check_score_arguments(parser, args)
     if not args.scale > 0:
         parser.error(f'--scale must be > 0, got {args.scale}')
     if args.points_per_pass < 1000 or not args.tile_margin >= 0:
@@ -65,28 +72,20 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     from tqdm import tqdm
 
-    from hicl.inference import config_metainfo, load_inference_model, predict_scan
-    from hicl.scans import normalise_scan, read_scan
-    from hicl.scans.outputs import class_table, format_class_table, write_scan_outputs
-    from hicl.text_queries import query_scorer
-    model = load_inference_model(cfg, args.checkpoint, args.allow_settings_mismatch)
-    classes, palette = config_metainfo(cfg, 'classes'), config_metainfo(cfg, 'palette')
-    score = (query_scorer(args.text, cfg.model.decode_head.get('anchors_file'), args.score, args.vocabulary,
-                          args.clip_model, args.clip_pretrained) if args.text else None)
-
-    def tile_progress(tiles):
-        return tqdm(tiles, desc='tiles', unit='tile', leave=False)
-
-    for path in tqdm(args.scans, desc='scans', unit='scan'):
-        scan, report = normalise_scan(read_scan(path, args.bin_columns), args.up, args.scale)
-        prediction, queries = predict_scan(model, cfg, scan, args.no_color, args.points_per_pass, args.tile_margin,
-                                           tile_progress, score)
-        written = write_scan_outputs(prediction, args.out, scan_name(path), classes, palette, queries,
-                                     args.max_points,
-                                     f'{osp.basename(path)}, {osp.basename(args.checkpoint)}')
-        print(f'{path}: {report["points"]} points ({report["points_read"]} read, {report["non_finite"]} NaN/Inf '
-              f'and {report["duplicates"]} duplicates dropped); wrote {", ".join(sorted(written.values()))}')
-        print(format_class_table(class_table(prediction.prediction, classes)))
+    from hicl.inference import infer_scans
+    from hicl.scans.outputs import format_class_table
+    results = infer_scans(cfg, args.checkpoint, args.scans, args.out, up=args.up, scale=args.scale,
+                          no_color=args.no_color, bin_columns=args.bin_columns, texts=args.text, score=args.score,
+                          vocabulary=args.vocabulary, clip_model=args.clip_model,
+                          clip_pretrained=args.clip_pretrained, sets=args.sets, page_points=args.max_points,
+                          points_per_pass=args.points_per_pass, tile_margin=args.tile_margin,
+                          allow_settings_mismatch=args.allow_settings_mismatch, progress=tqdm)
+    for result in results:
+        report = result.report
+        print(f'{result.path}: {report["points"]} points ({report["points_read"]} read, {report["non_finite"]} '
+              f'NaN/Inf and {report["duplicates"]} duplicates dropped); wrote '
+              f'{", ".join(sorted(result.outputs.values()))}')
+        print(format_class_table(result.table))
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from plyfile import PlyData
 
+from hicl.geometry.segmentation import segment_points
 from hicl.inference import build_split_dataset, load_inference_model, predict_scan, predict_scenes
 from hicl.label_sets import SCANNET20_CLASSES
 from hicl.open_vocabulary import text_anchors
@@ -96,7 +97,7 @@ def test_the_cli_writes_labels_scores_ply_and_page_and_prints_the_class_table(
     options = ['--cfg-options', *as_cli_options(tiny_overrides(Path(cfg.train_dataloader.dataset.data_root), 1))]
     runpy.run_path(str(REPO / 'tools' / 'infer.py'))['main'](
         [CONFIG, checkpoint, str(scan), str(tmp_path / 'room_with_noise.txt'), '--out', str(tmp_path / 'out'),
-         *options])
+         '--sets', *options])
     out = capsys.readouterr().out
     labels = np.load(tmp_path / 'out' / 'room.labels.npy')
     np.testing.assert_array_equal(labels, reference.prediction)
@@ -106,6 +107,9 @@ def test_the_cli_writes_labels_scores_ply_and_page_and_prints_the_class_table(
     np.testing.assert_array_equal(vertex['label'], labels)
     np.testing.assert_array_equal(vertex['input_red'], points[:, 3].astype(np.uint8))
     assert (tmp_path / 'out' / 'room.html').stat().st_size > 10_000
+    np.testing.assert_array_equal(np.load(tmp_path / 'out' / 'room.sets.npy'),
+                                  segment_points(points[:, :3].astype(np.float64)))
+    assert '"sets"' in (tmp_path / 'out' / 'room.html').read_text()
     n = len(points)
     assert f'room_with_noise.txt: {n} points ({n + 7} read, 2 NaN/Inf and 5 duplicates dropped)' in out
     counts = np.bincount(labels, minlength=len(SCANNET20_CLASSES))
@@ -139,9 +143,12 @@ def test_option_errors_are_usage_errors(tmp_path, capsys, argv, message):
     assert stop.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_tiled_inference_agrees_with_one_pass_and_keeps_every_tile_under_the_budget(random_net, one_thread):
+def test_tiled_inference_agrees_with_one_pass_and_no_pass_exceeds_the_budget(random_net, one_thread, monkeypatch):
     """Four tiny rooms side by side, run in one pass and in overlapping tiles of at most a quarter of the points
-    (the tiles' voxel grids aligned to the scan's by hicl.inference.grid_anchor)."""
+    (the tiles' voxel grids aligned to the scan's by hicl.inference.grid_anchor): every pass of the net takes at
+    most the budget (the budget in points is the memory bound), every point is labelled by exactly one tile, and
+    the tiled predictions agree with the one pass."""
+    import hicl.inference.scans as scan_inference
     from hicl.scans.readers import Scan
     from hicl.scans.tiling import make_tiles, tile_size_for
     cfg, checkpoint = random_net
@@ -155,15 +162,63 @@ def test_tiled_inference_agrees_with_one_pass_and_keeps_every_tile_under_the_bud
     scan = Scan(points[:, :3].astype(np.float64), points[:, 3:].astype(np.uint8), None, 'four_rooms')
     model = load_inference_model(cfg, checkpoint)
     budget, margin = len(points) // 4, 2.0
-    tiles = make_tiles(scan.xyz, tile_size_for(scan.xyz, budget, margin), margin)
-    assert len(tiles) > 1 and max(len(tile.points) for tile in tiles) <= 1.5 * budget
+    tiles = make_tiles(scan.xyz, tile_size_for(scan.xyz, budget, margin), margin, budget)
     assert np.array_equal(np.sort(np.concatenate([tile.points[tile.core] for tile in tiles])),
                           np.arange(len(points)))  # every point labelled by exactly one tile
     whole, _ = predict_scan(model, cfg, scan)
+    passes = []
+    real_scan_features = scan_inference.scan_features
+    monkeypatch.setattr(scan_inference, 'scan_features',
+                        lambda model, cfg, tile, no_color: passes.append(len(tile.xyz)) or real_scan_features(
+                            model, cfg, tile, no_color))
     tiled, _ = predict_scan(model, cfg, scan, max_points=budget, tile_margin=margin)
     agreement = np.mean(whole.prediction == tiled.prediction)
-    print(f'{len(points)} points, {len(tiles)} tiles: agreement {agreement:.4f}')
+    print(f'{len(points)} points, {len(passes)} passes of at most {max(passes)} points: agreement {agreement:.4f}')
+    assert len(passes) > 1 and max(passes) <= budget
     assert agreement >= 0.99
+
+
+def test_a_dense_corner_splits_its_tile_until_it_fits_and_an_impossible_budget_is_refused():
+    """A sparse 20 m square with 5,000 more points packed in a 4 m corner: the grid sized for the mean density leaves
+    that tile far over budget, so it is split in quarters until every tile fits; a budget smaller than the points
+    within the margin of the smallest tile stops with the options to change."""
+    from hicl.scans.tiling import TileBudgetError, make_tiles, tile_size_for
+    rng = np.random.default_rng(0)
+    xyz = np.r_[rng.uniform(0, 20, size=(5000, 3)), rng.uniform(0, 4, size=(5000, 3))]
+    budget, margin = 2000, 0.5
+    side = tile_size_for(xyz, budget, margin)
+    unsplit = make_tiles(xyz, side, margin)
+    tiles = make_tiles(xyz, side, margin, budget)
+    assert max(len(tile.points) for tile in unsplit) > budget
+    assert max(len(tile.points) for tile in tiles) <= budget and len(tiles) > len(unsplit)
+    assert min(tile.side for tile in tiles) < side  # the corner's core was split
+    labelled = np.concatenate([tile.points[tile.core] for tile in tiles])
+    np.testing.assert_array_equal(np.sort(labelled), np.arange(len(xyz)))
+    with pytest.raises(TileBudgetError, match='even for the smallest tile; raise --points-per-pass or lower '
+                                              '--tile-margin'):
+        make_tiles(xyz, side, margin, 100)
+
+
+def test_a_vocabulary_segments_into_its_names(random_net, test_scene, tmp_path, one_thread):
+    """--vocabulary: the scan is segmented into the vocabulary's names (argmax over their anchors: here three of
+    the model's own classes, so the reference is the argmax of the model's logits over those columns), the PLY
+    and the class table speak of those names."""
+    import json
+    cfg, checkpoint = random_net
+    points, reference = test_scene
+    root = Path(cfg.train_dataloader.dataset.data_root)
+    names = ['floor', 'chair', 'wall']
+    vocabulary = tmp_path / 'three.json'
+    vocabulary.write_text(json.dumps(dict(anchors_file=str(root / 'text_anchors.npz'),
+                                          names={name: name for name in names})))
+    from hicl.inference import infer_scans
+    [result] = infer_scans(cfg, checkpoint, [str(scan_file(points, tmp_path / 'room.npy'))], str(tmp_path),
+                           vocabulary=str(vocabulary))
+    columns = [SCANNET20_CLASSES.index(name) for name in names]
+    expected = reference.logits[:, columns].argmax(1)
+    np.testing.assert_array_equal(np.load(result.outputs['labels.npy']), expected)
+    assert {name for name, _, _ in result.table} <= set(names)
+    assert sum(count for _, count, _ in result.table) == len(points)
 
 
 def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensity(

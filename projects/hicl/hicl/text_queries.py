@@ -149,12 +149,14 @@ def query_scorer(texts, anchors_file, method='cosine', vocabulary=None, clip_mod
     return partial(score_texts, texts=list(texts), anchors=anchors, method=method, competitors=competitors)
 
 
-def add_score_arguments(parser):
-    """--score and --vocabulary of the query tools; :func:`check_score_arguments` checks them."""
+def add_score_arguments(parser, vocabulary_help=None):
+    """--score and --vocabulary of the query tools (``vocabulary_help``: a tool's own meaning of --vocabulary);
+    :func:`check_score_arguments` checks them."""
     parser.add_argument('--score', choices=SCORES, default='cosine', help=SCORE_HELP)
     parser.add_argument('--vocabulary', metavar='NAME_OR_FILE',
-                        help='with --score softmax: the names the text competes with (a JSON file, or a name in '
-                             'configs/vocabularies, as tools/test.py --vocabulary; default: the model\'s classes)')
+                        help=vocabulary_help or 'with --score softmax: the names the text competes with (a JSON '
+                        'file, or a name in configs/vocabularies, as tools/test.py --vocabulary; default: the '
+                        'model\'s classes)')
     return parser
 
 

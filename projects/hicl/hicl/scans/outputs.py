@@ -30,14 +30,16 @@ def format_class_table(rows):
     return '\n'.join(lines)
 
 
-def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), max_points=None, title=''):
+def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), max_points=None, title='',
+                       point_sets=None):
     """Write, for one :class:`~hicl.inference.ScenePrediction` of a scan:
 
     - ``<stem>.labels.npy``: (N,) int64 class ids; ``<stem>.scores.npy``: (N,) float32 softmax probability of
       that class (against the model's classes);
     - ``<stem>.ply``: the points in their class colours, with the input colours as ``input_red`` / ``input_green``
       / ``input_blue`` and the class id as ``label``;
-    - ``<stem>.html``: the self-contained viewer (layers RGB, prediction, one per query).
+    - ``<stem>.html``: the self-contained viewer (layers RGB, prediction, one per query, and 'sets' when
+      ``point_sets``, (N,) int set ids, are given; they are also written as ``<stem>.sets.npy``).
 
     Every file is written whole or not at all. Returns {kind: path}.
     """
@@ -49,6 +51,9 @@ def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), 
     write_point_ply(paths['ply'], prediction.xyz, label_colours(labels, palette), label=labels,
                     input_red=rgb[:, 0].astype(np.int64), input_green=rgb[:, 1].astype(np.int64),
                     input_blue=rgb[:, 2].astype(np.int64))
-    layers = scene_layers(rgb, labels, classes, palette, queries=queries)
+    if point_sets is not None:
+        paths['sets.npy'] = osp.join(out_dir, f'{stem}.sets.npy')
+        atomic_write(paths['sets.npy'], lambda file: np.save(file, np.asarray(point_sets, dtype=np.int64)))
+    layers = scene_layers(rgb, labels, classes, palette, queries=queries, point_sets=point_sets)
     write_scene_page(paths['html'], prediction.xyz, layers, title or stem, max_points)
     return paths
