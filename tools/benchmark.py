@@ -32,7 +32,10 @@ def parse_args():
                         help='only the training tables of the configs (cost and parameters)')
     parser.add_argument('--scan-inference', metavar='CKPT',
                         help='only the table of tools/infer.py on large scans (100k to 5M points, one pass and tiled) '
-                             'with this checkpoint of the first config')
+                             'with this checkpoint of the first config, or "random" (its 3D net with random weights: '
+                             'speed and memory of a net nobody has trained here, e.g. configs/hicl_scannet.py)')
+    parser.add_argument('--rooms', default='data/synthrooms/points',
+                        help='--scan-inference: the point files (x y z r g b float32) laid side by side into scans')
     parser.add_argument('--segmentator', metavar='BIN',
                         help="ScanNet's C++ Segmentator, built from its source, to time against segment_mesh on the "
                              'reference mesh of ../shared/data/segmentator_reference')
@@ -43,7 +46,9 @@ def main():
     args = parse_args()
     if args.scan_inference:
         from hicl.experiments.benchmark_scans import benchmark_scan_inference, format_scan_inference
-        print(format_scan_inference(benchmark_scan_inference(args.configs[0], args.scan_inference)))
+        cfg = Config.fromfile(args.configs[0])
+        cfg.merge_from_dict(args.cfg_options or {})
+        print(format_scan_inference(benchmark_scan_inference(cfg, args.scan_inference, args.rooms)))
         return
     from hicl.experiments.benchmark_report import benchmark_tables, training_tables
     if args.training_only:

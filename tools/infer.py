@@ -32,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--up', choices=sorted(UP_ROTATIONS), default='z',
                         help="the scan's up axis: y or -y for y-up exports (phones, photogrammetry, glTF)")
     parser.add_argument('--scale', type=float, default=1.0, help='multiply coordinates to get metres (mm: 0.001)')
+    parser.add_argument('--intensity-scale', type=float, default=1.0,
+                        help='multiply LiDAR intensity (255 for KITTI remission in [0, 1] with a nuScenes model)')
     parser.add_argument('--no-color', action='store_true',
                         help='run a model trained with colour on a scan without it (grey points: much worse)')
     parser.add_argument('--bin-columns', type=int, choices=(4, 5, 6),
@@ -52,8 +54,8 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     add_settings_mismatch_argument(parser)
     args = parser.parse_args(argv)
-    if not args.scale > 0:
-        parser.error(f'--scale must be > 0, got {args.scale}')
+    if not args.scale > 0 or not args.intensity_scale > 0:
+        parser.error(f'--scale and --intensity-scale must be > 0, got {args.scale} and {args.intensity_scale}')
     if args.points_per_pass < 1000 or not args.tile_margin >= 0:
         parser.error(f'--points-per-pass must be >= 1000 and --tile-margin >= 0, got {args.points_per_pass} and '
                      f'{args.tile_margin}')
@@ -75,7 +77,8 @@ def main(argv=None):
     from hicl.inference import infer_scans
     from hicl.scans.outputs import format_class_table
     results = infer_scans(cfg, args.checkpoint, args.scans, args.out, up=args.up, scale=args.scale,
-                          no_color=args.no_color, bin_columns=args.bin_columns, texts=args.text, score=args.score,
+                          intensity_scale=args.intensity_scale, no_color=args.no_color,
+                          bin_columns=args.bin_columns, texts=args.text, score=args.score,
                           vocabulary=args.vocabulary, clip_model=args.clip_model,
                           clip_pretrained=args.clip_pretrained, sets=args.sets, page_points=args.max_points,
                           points_per_pass=args.points_per_pass, tile_margin=args.tile_margin,

@@ -162,3 +162,12 @@ def test_normalising_drops_non_finite_and_duplicate_points_and_checks_the_units(
         normalise_scan(Scan(np.array([[0.0, 0, 0], [8.0, 6, 3]]), path='room.ply'))  # a room: no warning
     with pytest.raises(ScanFileError, match=r'one.ply: 1 point\(s\) after cleaning; a scan needs at least 2'):
         normalise_scan(Scan(np.array([[0.0, 0, 0], [np.nan, 0, 0]]), path='one.ply'))
+
+
+def test_non_finite_intensity_drops_its_point_and_the_intensity_scale_multiplies_the_rest():
+    xyz = np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0]], dtype=np.float64)
+    intensity = np.array([0.25, np.nan, 0.5], dtype=np.float32)
+    scan, report = normalise_scan(Scan(xyz, None, intensity, 'sweep.bin'), intensity_scale=255.0)
+    assert report == dict(points_read=3, non_finite=1, duplicates=0, points=2)
+    np.testing.assert_allclose(scan.intensity, [63.75, 127.5])
+    assert scan.intensity.dtype == np.float32

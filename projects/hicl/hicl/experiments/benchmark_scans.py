@@ -1,5 +1,7 @@
-"""tools/benchmark.py --scan-inference: points per second and peak memory of a trained model on large scans
-(tools/infer.py's path: hicl.inference.predict_scan, one pass or tiles), each size in a fresh forked process."""
+"""tools/benchmark.py --scan-inference: points per second and peak memory of a model on large scans (tools/infer.py's
+path: hicl.inference.predict_scan, one pass or tiles), each size in a fresh forked process. The model is a trained
+checkpoint, or the config's 3D net with random weights (``checkpoint='random'``: speed and memory do not depend on
+the weights), so that a paper-size net can be timed without training it."""
 import glob
 import multiprocessing
 import os.path as osp
@@ -29,36 +31,48 @@ def tiled_rooms(points_dir, num_points):
     return np.concatenate(rooms)[:num_points]
 
 
-def scan_inference_row(config, checkpoint, num_points, points_per_pass, queue):
-    """In this process: the seconds of predict_scan on a scan of ``num_points`` (after a 20k-point warm-up), and
-    the process's peak resident memory (MiB); put (seconds, peak MiB, passes) on ``queue``."""
-    from mmengine.config import Config
+def benchmark_model(cfg, checkpoint):
+    """The 3D net of ``cfg`` in eval mode: with a checkpoint's weights, or random ones (seed 0) for 'random'."""
+    if checkpoint != 'random':
+        from ..inference import load_inference_model
+        return load_inference_model(cfg, checkpoint)
+    import torch
+    from mmdet3d.registry import MODELS
+    from mmengine.registry import init_default_scope
 
-    from ..inference import load_inference_model, predict_scan
+    from ..engine.runtime import inference_only
+    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
+    torch.manual_seed(0)
+    return MODELS.build(inference_only(cfg.copy()).model).eval()
+
+
+def scan_inference_row(cfg, checkpoint, rooms_dir, num_points, points_per_pass, queue):
+    """In this process: the seconds of predict_scan on a scan of ``num_points`` (rooms of ``rooms_dir`` side by side;
+    after a 20k-point warm-up), and the process's peak resident memory (MiB); put (seconds, peak MiB, passes) on
+    ``queue``."""
+    from ..inference import predict_scan
     from ..scans.readers import Scan
-    from ..scans.tiling import make_tiles, tile_size_for
-    cfg = Config.fromfile(config)
-    model = load_inference_model(cfg, checkpoint)
-    points = tiled_rooms(osp.join(cfg.test_dataloader.dataset.data_root, 'points'), num_points)
+    model = benchmark_model(cfg, checkpoint)
+    points = tiled_rooms(rooms_dir, num_points)
     scan = Scan(points[:, :3].astype(np.float64), points[:, 3:6].astype(np.uint8), None, 'benchmark')
     predict_scan(model, cfg, Scan(scan.xyz[:20000], scan.rgb[:20000], None, 'warm-up'))
+    passes = []
     start = time.perf_counter()
-    predict_scan(model, cfg, scan, max_points=points_per_pass)
+    predict_scan(model, cfg, scan, max_points=points_per_pass, progress=lambda tiles: passes.extend(tiles) or tiles)
     seconds = time.perf_counter() - start
-    passes = (1 if points_per_pass is None or num_points <= points_per_pass else
-              len(make_tiles(scan.xyz, tile_size_for(scan.xyz, points_per_pass, 2.0), 2.0)))
-    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, passes))
+    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, max(len(passes), 1)))
 
 
-def benchmark_scan_inference(config, checkpoint, sizes=((100_000, None), (1_000_000, None), (1_000_000, 250_000),
-                                                        (5_000_000, 1_000_000))):
+def benchmark_scan_inference(cfg, checkpoint, rooms_dir, sizes=((100_000, None), (1_000_000, None),
+                                                                (1_000_000, 250_000), (5_000_000, 1_000_000))):
     """[(points, points per pass or None, passes, seconds, points per second, peak MiB)] for each (points,
-    points per pass) of ``sizes``."""
+    points per pass) of ``sizes``; ``cfg``: an mmengine Config, ``checkpoint``: a .pth or 'random'."""
     context = multiprocessing.get_context('fork')
     rows = []
     for num_points, per_pass in sizes:
         queue = context.Queue()
-        process = context.Process(target=scan_inference_row, args=(config, checkpoint, num_points, per_pass, queue))
+        process = context.Process(target=scan_inference_row,
+                                  args=(cfg, checkpoint, rooms_dir, num_points, per_pass, queue))
         process.start()
         seconds, peak, passes = queue.get()
         process.join()

@@ -45,14 +45,16 @@ def consistency_sets(scan, lidar):
     return segment_lidar(scan.xyz) if lidar else segment_points(scan.xyz)
 
 
-def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, no_color=False, bin_columns=None,
+def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intensity_scale=1.0, no_color=False,
+                bin_columns=None,
                 texts=(), score='cosine', vocabulary=None, clip_model=None, clip_pretrained=None, sets=False,
                 page_points=None, points_per_pass=1_000_000, tile_margin=2.0, allow_settings_mismatch=False,
                 progress=None):
     """Yield a :class:`ScanResult` per file of ``scans`` after writing its outputs into ``out_dir``.
 
     config: an mmengine Config or its path; checkpoint: a .pth of tools/train.py or tools/export_3d_net.py.
-    up, scale, no_color, bin_columns: how to read the files (tools/infer.py's options of the same names).
+    up, scale, intensity_scale, no_color, bin_columns: how to read the files (tools/infer.py's options of the same
+    names).
     texts: queries scored per point (``score``: 'cosine' or 'softmax', as tools/query.py) and shown as viewer layers.
     vocabulary: None (the model's classes), or a name of configs/vocabularies or a JSON file: the scan is segmented
     into its names, as ``tools/test.py --vocabulary`` does, and softmax queries compete with them.
@@ -83,7 +85,7 @@ def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, no_col
     lidar = scan_input_columns(cfg)[1] == 'intensity'
     wrap = progress or (lambda items, **_: items)
     for path in wrap(scans, desc='scans', unit='scan'):
-        scan, report = normalise_scan(read_scan(path, bin_columns), up, scale)
+        scan, report = normalise_scan(read_scan(path, bin_columns), up, scale, intensity_scale)
         prediction, queries = predict_scan(
             model, cfg, scan, no_color, points_per_pass, tile_margin,
             lambda tiles: wrap(tiles, desc='tiles', unit='tile', leave=False), scorer, class_anchors=class_anchors)

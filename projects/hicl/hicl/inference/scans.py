@@ -45,11 +45,30 @@ def scan_points(cfg, scan, no_color=False):
         if scan.intensity is None:
             raise ScanInputError(f'{scan.path} has no intensity, but the model was trained with LiDAR intensity: '
                                  'give a LiDAR file with it (PLY property "intensity", .bin, .npy with 4 columns)')
+        check_intensity_range(cfg, scan)
         tensor, attributes = torch.cat([xyz, torch.as_tensor(scan.intensity, dtype=torch.float32)[:, None]], 1), None
     else:
         tensor, attributes = xyz, None
     points_class = LiDARPoints if coord_type == 'LIDAR' else DepthPoints
     return points_class(tensor, points_dim=tensor.shape[1], attribute_dims=attributes)
+
+
+def intensity_divisor(cfg):
+    """The ``max_value`` the config's test pipeline divides intensity by (NormalizeIntensity), or 1.0."""
+    steps = [step for step in cfg.test_dataloader.dataset.pipeline if step['type'] == 'NormalizeIntensity']
+    return float(steps[0].get('max_value', 255.0)) if steps else 1.0
+
+
+def check_intensity_range(cfg, scan):
+    """Warn when the scan's intensity is in [0, 1] (KITTI-style remission) but the model was trained on values up
+    to a larger ``max_value`` (nuScenes' 0..255): the net would see near-zero intensity everywhere."""
+    import warnings
+    divisor = intensity_divisor(cfg)
+    top = float(np.max(scan.intensity)) if len(scan.intensity) else 0.0
+    if divisor > 1.0 and top <= 1.0:
+        warnings.warn(f'{scan.path}: intensity is at most {top:.3g}, but the model was trained on intensity up to '
+                      f'{divisor:g} (it divides by {divisor:g}): for remission in [0, 1] (KITTI) pass '
+                      f'--intensity-scale {divisor:g}')
 
 
 @torch.no_grad()

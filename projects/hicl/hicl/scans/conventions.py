@@ -6,7 +6,9 @@ exact duplicates. Each step returns a new :class:`~hicl.scans.readers.Scan` and 
 - Units: ``scale`` multiplies the coordinates (0.001 for millimetres). An extent that suggests millimetres
   (over :data:`MAX_ROOM_EXTENT_M`) or a model far too small (under :data:`MIN_EXTENT_M`) gives a warning naming
   ``--scale``.
-- NaN / Inf coordinates: the point is dropped and counted.
+- NaN / Inf coordinates or intensity: the point is dropped and counted.
+- Intensity: ``intensity_scale`` multiplies it (255 for KITTI-style remission in [0, 1] given to a model trained on
+  nuScenes' 0..255; :func:`hicl.inference.scans.scan_points` warns when the ranges disagree).
 - Exact duplicates (same x y z): kept once (the first), counted; they carry no information and skew voxel means.
 """
 import warnings
@@ -33,8 +35,10 @@ def check_points(scan, minimum=2):
 
 
 def drop_non_finite(scan):
-    """(scan without points whose coordinates hold NaN or Inf, number dropped)."""
+    """(scan without points whose coordinates or intensity hold NaN or Inf, number dropped)."""
     keep = np.isfinite(scan.xyz).all(axis=1)
+    if scan.intensity is not None:
+        keep &= np.isfinite(scan.intensity)
     return select(scan, keep), int((~keep).sum())
 
 
@@ -73,12 +77,14 @@ def to_metres(scan, scale=1.0):
     return scan
 
 
-def normalise_scan(scan, up='z', scale=1.0):
-    """Apply every convention: finite points, no duplicates, ``up`` to +z, metres. Returns (scan, report) with
-    report = dict(points_read, non_finite, duplicates, points)."""
+def normalise_scan(scan, up='z', scale=1.0, intensity_scale=1.0):
+    """Apply every convention: finite points, no duplicates, ``up`` to +z, metres, intensity times
+    ``intensity_scale``. Returns (scan, report) with report = dict(points_read, non_finite, duplicates, points)."""
     read = len(scan.xyz)
     scan, non_finite = drop_non_finite(scan)
     scan, duplicates = drop_duplicates(scan)
     check_points(scan)
     scan = to_metres(to_z_up(scan, up), scale)
+    if scan.intensity is not None and intensity_scale != 1.0:
+        scan = replace(scan, intensity=(scan.intensity * intensity_scale).astype(np.float32))
     return scan, dict(points_read=read, non_finite=non_finite, duplicates=duplicates, points=len(scan.xyz))

@@ -6,8 +6,9 @@ holds it: of all tiles that contain the point, the one where it lies farthest fr
 ``margin`` in from it), so the net saw ``margin`` metres of context around every point it labels.
 
 The budget is a number of points per pass (memory grows with it): the grid's side is chosen for the scan's mean
-density (:func:`tile_size_for`), and a tile that still holds more points than the budget (a dense corner) has its
-core split into four, again and again, until every tile fits. Memory is that of the largest tile, not of the scan.
+density (:func:`tile_size_for`), and a tile that still holds more points than the budget (a
+dense corner) has its core split into four, again and again, until every tile fits. Memory is that of the largest
+tile, not of the scan.
 """
 import math
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ class TileBudgetError(ValueError):
 
 
 def tile_size_for(xyz, max_points, margin):
-    """The core side (metres) that keeps a tile of uniform density under ``max_points`` with its margin:
-    (side + 2 margin)^2 * density <= max_points, density = points per square metre of the scan's xy box."""
+    """The core side (metres) that keeps a tile of the scan's mean density under ``max_points`` with its margin:
+    (side + 2 margin)^2 * density <= max_points, density = points per square metre of the scan's xy box. Where the
+    scan is denser than its mean (rooms with space between them), :func:`make_tiles` splits the tiles that do not
+    fit."""
     extent = np.ptp(xyz[:, :2], axis=0)
     density = len(xyz) / max(float(extent[0] * extent[1]), 1e-6)
     side = math.sqrt(max_points / density) - 2 * margin
