@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from mmengine.runner import Runner
 
 from hicl.pseudo_labels.anchors import save_text_anchors
@@ -75,3 +76,30 @@ def test_a_vocabulary_mapping_every_name_to_null_is_refused(test_tool, tmp_path)
     path.write_text(json.dumps(dict(anchors_file=str(tmp_path / 'anchors.npz'), names=dict(rug=None, lamp=None))))
     with pytest.raises(ValueError, match=f'{path}: every name maps to null, so no class would be scored'):
         test_tool('--vocabulary', str(path))
+
+
+def test_device_cuda_without_a_gpu_stops_before_the_runner(test_tool, monkeypatch, capsys):
+    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
+    with pytest.raises(SystemExit) as stop:
+        test_tool('--device', 'cuda')
+    assert 'error: device cuda: torch.cuda.is_available() is False' in str(stop.value.code)
+    with pytest.raises(SystemExit) as stop:  # the config's device key, as --cfg-options device=cuda sets it
+        test_tool('--cfg-options', 'device=cuda')
+    assert 'error: device cuda' in str(stop.value.code)
+
+
+def test_the_net_is_moved_to_the_named_device_after_the_runner_placed_it(monkeypatch, tmp_path, capsys):
+    """The runner puts the model on CUDA whenever there is a GPU; --device cpu moves it back before testing."""
+    placed = []
+
+    class FakeRunner:
+        model = torch.nn.Linear(1, 1)
+
+        def test(self):
+            placed.append(next(self.model.parameters()).device.type)
+    monkeypatch.setattr(Runner, 'from_cfg', lambda cfg: FakeRunner())
+    monkeypatch.setattr(FakeRunner.model, 'to', lambda device: placed.append(device) or FakeRunner.model)
+    monkeypatch.setattr(sys, 'argv', [str(TOOL), CONFIG, str(tmp_path / 'model.pth'), '--work-dir',
+                                      str(tmp_path / 'work'), '--device', 'cpu'])
+    runpy.run_path(str(TOOL), run_name='__main__')
+    assert placed == ['cpu', 'cpu'] and 'testing on cpu' in capsys.readouterr().out

@@ -5,11 +5,13 @@ hicl/open_vocabulary.py) and scores it on the dataset's classes through the file
 anchor file are encoded by the CLIP text tower (--clip-pretrained).
 """
 import argparse
+import sys
 
 from mmengine.runner import Runner
 
 from hicl.engine import (add_runner_arguments, add_settings_mismatch_argument, close_distributed, inference_only,
                          load_runner_config)
+from hicl.engine.runtime import DEVICES, TrainingOptionError, resolve_device
 from hicl.evaluation.seg_metric import vocabulary_miou_note
 from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.open_vocabulary import (CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL, VOCABULARY_DIR, configure_open_vocabulary,
@@ -28,6 +30,8 @@ def parse_args():
                         help=f'segment with this vocabulary (a JSON file, or a name in {VOCABULARY_DIR})')
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
+    parser.add_argument('--device', choices=DEVICES,
+                        help="where the net runs (default: the config's device key, else cuda when there is a GPU)")
     args = add_settings_mismatch_argument(add_runner_arguments(parser)).parse_args()
     if args.save_preds:
         try:
@@ -40,6 +44,10 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = inference_only(load_runner_config(args))  # the 3D net only: no correlation necks
+    try:
+        device = resolve_device(args.device or cfg.get('device'))
+    except TrainingOptionError as err:
+        sys.exit(f'error: {err}')
     cfg.load_from = args.checkpoint
     cfg.default_hooks.checkpoint.allow_settings_mismatch = args.allow_settings_mismatch
     if args.save_preds:
@@ -53,6 +61,9 @@ def main():
         print(f'vocabulary {args.vocabulary}: {len(vocabulary.names)} names scored as {len(mapping.classes)} classes; '
               + vocabulary_miou_note(mapping.classes, mapping.dataset_classes))
     runner = Runner.from_cfg(cfg)
+    if args.launcher == 'none':
+        runner.model.to(device)  # the runner put it on CUDA whenever there is a GPU
+    print(f'testing on {device}')
     for hook in hooks:
         runner.register_hook(hook)
     runner.test()

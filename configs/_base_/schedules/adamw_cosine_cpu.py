@@ -13,3 +13,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=T
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# The batch these learning rates were set for (the demos': 4 scenes); tools/train.py --auto-scale-lr scales them by
+# the total batch over it.
+auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -3,7 +3,7 @@ from contextlib import ExitStack, contextmanager
 
 from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from mmengine.model import is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper, OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, DefaultOptimWrapperConstructor, OptimWrapper, OptimWrapperDict
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -11,21 +11,44 @@ class JointOptimWrapperDict(OptimWrapperDict):
     """Optimizer wrappers that are all updated from ONE backward of the total loss.
 
     mmengine's OptimWrapperDict leaves updating to the model (GAN style); here the runner's default
-    ``update_params`` path works unchanged, also under MMDistributedDataParallel. Gradient accumulation and
-    AMP loss scaling are not supported (plain OptimWrapper entries with accumulative_counts=1).
+    ``update_params`` path works unchanged, also under MMDistributedDataParallel. The entries are all plain
+    OptimWrapper, or all AmpOptimWrapper (``tools/train.py --amp``): then they share the first entry's loss
+    scaler, the loss is scaled once, each optimizer steps through it (skipped when a gradient is not finite) and
+    the scale is updated once per iteration, PyTorch's recipe for several optimizers under one GradScaler.
+    Gradient accumulation is not supported (accumulative_counts=1).
     """
 
     def __init__(self, **optim_wrappers):
         super().__init__(**optim_wrappers)
-        for name, wrapper in self.optim_wrappers.items():
-            if type(wrapper) is not OptimWrapper or wrapper._accumulative_counts != 1:
-                raise ValueError(f'optim_wrapper.{name}: JointOptimWrapperDict supports plain OptimWrapper entries '
-                                 'with accumulative_counts=1')
+        kinds = {type(wrapper) for wrapper in self.optim_wrappers.values()}
+        counts = {wrapper._accumulative_counts for wrapper in self.optim_wrappers.values()}
+        if not (kinds <= {OptimWrapper} or kinds <= {AmpOptimWrapper}) or counts != {1}:
+            found = {name: type(wrapper).__name__ for name, wrapper in self.optim_wrappers.items()}
+            raise ValueError(f'JointOptimWrapperDict needs entries that are all OptimWrapper or all AmpOptimWrapper '
+                             f'(tools/train.py --amp sets both), with accumulative_counts=1; got {found}')
+        wrappers = list(self.optim_wrappers.values())
+        self.loss_scaler = wrappers[0].loss_scaler if kinds == {AmpOptimWrapper} else None
+        self._scale_update_param = getattr(wrappers[0], '_scale_update_param', None)
+        for wrapper in wrappers[1:]:
+            if self.loss_scaler is not None:
+                wrapper.loss_scaler = self.loss_scaler
 
     def update_params(self, loss, step_kwargs=None, zero_kwargs=None):
-        loss.backward()
+        if self.loss_scaler is None:
+            loss.backward()
+        else:
+            self.loss_scaler.scale(loss).backward()
         for wrapper in self.optim_wrappers.values():
-            wrapper.step(**(step_kwargs or {}))
+            if self.loss_scaler is None:
+                wrapper.step(**(step_kwargs or {}))
+                continue
+            if wrapper.clip_grad_kwargs:
+                self.loss_scaler.unscale_(wrapper.optimizer)
+                wrapper._clip_grad()
+            self.loss_scaler.step(wrapper.optimizer, **(step_kwargs or {}))
+        if self.loss_scaler is not None:
+            self.loss_scaler.update(self._scale_update_param)
+        for wrapper in self.optim_wrappers.values():
             wrapper.zero_grad(**(zero_kwargs or {}))
 
     @contextmanager

@@ -29,6 +29,57 @@ def configure_runtime(cfg, launcher='none', work_dir=None, config_path=None):
     return cfg
 
 
+class TrainingOptionError(ValueError):
+    """A training flag the config or the machine cannot honour; the message names the fix."""
+
+
+def configure_amp(cfg):
+    """``--amp``: mixed precision (float16 autocast with dynamic loss scaling) for the 3D net's optimizer and the
+    correlation necks' alike (mmengine's AmpOptimWrapper; :class:`~hicl.engine.optimizers.JointOptimWrapperDict`
+    shares one loss scaler between them). The losses' logits and softmaxes stay float32
+    (:mod:`hicl.models.losses`). Needs a CUDA GPU. Returns the config (modified in place)."""
+    if not torch.cuda.is_available():
+        raise TrainingOptionError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper: float16 autocast and loss '
+                                  'scaling), and torch.cuda.is_available() is False here: train without --amp')
+    wrappers = [cfg.optim_wrapper] + ([cfg.optim_wrapper.necks] if 'necks' in cfg.optim_wrapper else [])
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper', 'AmpOptimWrapper'):
+            raise TrainingOptionError(f'--amp: the optim wrapper type {wrapper.type!r} is neither OptimWrapper nor '
+                                      'AmpOptimWrapper; set the type in the config')
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')
+    return cfg
+
+
+DEVICES = ('cpu', 'cuda')
+
+
+def resolve_device(requested=None):
+    """The device inference runs on: ``requested`` ('cpu' or 'cuda': ``--device``, else the config's ``device``),
+    or CUDA when torch sees a GPU and the CPU otherwise (None). 'cuda' without a GPU raises
+    :class:`TrainingOptionError`."""
+    if requested is None:
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    if requested not in DEVICES:
+        raise TrainingOptionError(f'device {requested!r}: choose one of {DEVICES}')
+    if requested == 'cuda' and not torch.cuda.is_available():
+        raise TrainingOptionError('device cuda: torch.cuda.is_available() is False here (no GPU, or the CPU install '
+                                  'profile of tools/setup.sh): use --device cpu')
+    return requested
+
+
+def configure_auto_scale_lr(cfg):
+    """``--auto-scale-lr``: scale every optimizer's learning rate by (GPUs x batch size per GPU) / the config's
+    ``auto_scale_lr.base_batch_size`` (the batch its learning rates were set for; mmengine's Runner.scale_lr, the
+    linear scaling rule), the correlation necks' included. Returns the config (modified in place)."""
+    if 'base_batch_size' not in (cfg.get('auto_scale_lr') or {}):
+        raise TrainingOptionError('--auto-scale-lr: the config states no auto_scale_lr.base_batch_size (the batch '
+                                  'its learning rates were set for); add auto_scale_lr = dict(enable=False, '
+                                  'base_batch_size=N) to it or its schedule')
+    cfg.auto_scale_lr.enable = True
+    return cfg
+
+
 def inference_only(cfg):
     """Drop the modules that only training uses (the correlation necks and the feedback loss of HICLSegmentor)
     from ``cfg.model``: inference runs the 3D net alone, and their checkpoint entries are ignored on loading.
@@ -44,6 +95,17 @@ def add_runner_arguments(parser):
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+    return parser
+
+
+def add_training_arguments(parser):
+    """The training flags of mmdet3d's tools/train.py: --amp and --auto-scale-lr."""
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision on a CUDA GPU (AmpOptimWrapper for the net and the necks; losses in '
+                             'float32)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rates by the total batch size over the config\'s '
+                             'auto_scale_lr.base_batch_size')
     return parser
 
 

@@ -1,10 +1,17 @@
-"""Eq. 1 of the paper: the cross-modal cross-entropy between 3D features and fixed text anchors."""
+"""Eq. 1 of the paper: the cross-modal cross-entropy between 3D features and fixed text anchors.
+
+The logits and their softmax are computed in float32 even under mixed precision (``tools/train.py --amp``): the
+loss compares inner products of unit-scale 512-d vectors, which half precision rounds to about 3 digits.
+"""
+import torch
 import torch.nn.functional as F
 
 
 def text_anchor_logits(features, anchors):
-    """psi(f, T_c) = <f, T_c>: (N, D) features x (C, D) text anchors -> (N, C) logits (paper 3.1)."""
-    return features @ anchors.t()
+    """psi(f, T_c) = <f, T_c>: (N, D) features x (C, D) text anchors -> (N, C) float32 logits (paper 3.1), outside
+    autocast."""
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        return features.float() @ anchors.float().t()
 
 
 def cross_modal_ce_loss(logits, labels, ignore_index=255):
@@ -17,4 +24,4 @@ def cross_modal_ce_loss(logits, labels, ignore_index=255):
     """
     if labels.numel() == 0 or bool((labels == ignore_index).all()):
         return logits.sum() * 0.0
-    return F.cross_entropy(logits, labels, ignore_index=ignore_index, reduction='mean')
+    return F.cross_entropy(logits.float(), labels, ignore_index=ignore_index, reduction='mean')

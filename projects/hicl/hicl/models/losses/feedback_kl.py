@@ -18,12 +18,12 @@ def feedback_kl_divergence(net_logits, target_logits, temperature=1.0, direction
         temperature: tau; the loss is multiplied by tau^2 so gradient magnitudes do not shrink with tau.
         direction: 'target_to_net' = KL(p_target || p_net) (distillation's usual direction, mass-covering);
             'net_to_target' = KL(p_net || p_target) (mode-seeking).
-    Returns a scalar, the mean over the M points.
+    Returns a float32 scalar, the mean over the M points (computed in float32 whatever the logits' precision).
     """
     if direction not in KL_DIRECTIONS:
         raise ValueError(f'unknown KL direction {direction!r}; choose one of {KL_DIRECTIONS}')
-    log_p_net = F.log_softmax(net_logits / temperature, dim=-1)
-    log_p_target = F.log_softmax(target_logits.detach() / temperature, dim=-1)
+    log_p_net = F.log_softmax(net_logits.float() / temperature, dim=-1)
+    log_p_target = F.log_softmax(target_logits.detach().float() / temperature, dim=-1)
     if direction == 'target_to_net':
         per_point = (log_p_target.exp() * (log_p_target - log_p_net)).sum(-1)
     else:
