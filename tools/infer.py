@@ -1,11 +1,14 @@
 """Run a trained model on scans of your own: python tools/infer.py CONFIG CKPT SCAN [SCAN ...] --out DIR
-[--up z|y|-y] [--scale S] [--no-color] [--bin-columns 4|5|6] [--text "a place to sit" ...]
+[--up z|y|-y] [--scale S] [--intensity-scale S] [--no-color] [--bin-columns 4|5|6] [--text "a place to sit" ...]
+[--vocabulary NAME_OR_FILE] [--sets] [--points-per-pass N] [--tile-margin M]
 
 Reads each SCAN (PLY, PCD, LAS, OBJ/GLB/GLTF, NPY/NPZ, BIN, TXT/XYZ: docs/using_a_model.md, "Your own scan"), drops
-NaN/Inf and duplicate points, turns it z-up and into metres, runs the 3D net on it, and writes into DIR per scan:
-<name>.labels.npy (class id per point, in the file's point order after cleaning), <name>.scores.npy (the softmax
-probability of that class), <name>.ply (class colours; the input colours as input_red/green/blue) and
-<name>.html (the self-contained viewer: RGB, prediction, one layer per --text); prints the per-class table.
+NaN/Inf and duplicate points, turns it z-up and into metres, runs the 3D net on it (in overlapping tiles of at most
+--points-per-pass points when it is larger), and writes into DIR per scan:
+<name>.labels.npy (class id per point of the file, in its order: -1 for a NaN/Inf point, a repeated point's copies
+alike), <name>.scores.npy (the softmax probability of that class; NaN for a NaN/Inf point), <name>.ply (the cleaned
+points in class colours; the input colours as input_red/green/blue) and <name>.html (the self-contained viewer: RGB,
+prediction, one layer per --text, the sets with --sets); prints the per-class table.
 --vocabulary segments into another class list (configs/vocabularies/*.json), as tools/test.py does.
 The same from Python: hicl.inference.infer_scans.
 """
@@ -85,8 +88,8 @@ def main(argv=None):
                           allow_settings_mismatch=args.allow_settings_mismatch, progress=tqdm)
     for result in results:
         report = result.report
-        print(f'{result.path}: {report["points"]} points ({report["points_read"]} read, {report["non_finite"]} '
-              f'NaN/Inf and {report["duplicates"]} duplicates dropped); wrote '
+        print(f'{result.path}: {report.points} points ({report.points_read} read, {report.non_finite} '
+              f'NaN/Inf and {report.duplicates} duplicates dropped); wrote '
               f'{", ".join(sorted(result.outputs.values()))}')
         print(format_class_table(result.table))
 

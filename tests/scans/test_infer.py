@@ -67,7 +67,7 @@ def test_a_scene_written_to_a_file_is_predicted_as_tools_test_py_predicts_it(ran
     points, reference = test_scene
     model = load_inference_model(cfg, checkpoint)
     scan, report = normalise_scan(read_scan(scan_file(points, tmp_path / 'scene.npy')))
-    assert report['points'] == len(points)  # no NaN, no duplicates in a converted scene
+    assert report.points == len(points)  # no NaN, no duplicates in a converted scene
     anchors_file = str(Path(cfg.train_dataloader.dataset.data_root) / 'text_anchors.npz')
     prediction, queries = predict_scan(model, cfg, scan, keep_features=True,
                                        score=query_scorer(['chair', 'wall'], anchors_file))
@@ -117,13 +117,13 @@ def test_the_real_sensor_mesh_needs_no_color_and_its_y_up_copy_gets_the_same_cla
     cfg, checkpoint = random_net
     model = load_inference_model(cfg, checkpoint)
     mesh, report = normalise_scan(read_scan(shared_data / 'segmentator_reference' / 'scene0707_00_depth0.ply'))
-    assert report['points_read'] == 284805
+    assert report.points_read == 284805
     with pytest.raises(ScanInputError, match='scene0707_00_depth0.ply has no colours.*pass --no-color'):
         predict_scan(model, cfg, mesh)
     z_up, _ = predict_scan(model, cfg, mesh, no_color=True)
     y_up_file = Scan(mesh.xyz @ UP_ROTATIONS['y'], None, None, 'y_up.ply')  # the inverse of the reader's rotation
     y_up, _ = predict_scan(model, cfg, normalise_scan(y_up_file, up='y')[0], no_color=True)
-    assert len(z_up.prediction) == report['points']
+    assert len(z_up.prediction) == report.points
     np.testing.assert_array_equal(y_up.prediction, z_up.prediction)
 
 
@@ -151,6 +151,9 @@ def test_the_cli_writes_labels_scores_ply_and_page_and_prints_the_class_table(
                                   segment_points(points[:, :3].astype(np.float64)))
     assert '"sets"' in (tmp_path / 'out' / 'room.html').read_text()
     n = len(points)
+    noisy_labels = np.load(tmp_path / 'out' / 'room_with_noise.labels.npy')  # one per point of the file
+    np.testing.assert_array_equal(noisy_labels, np.r_[labels, labels[:5], [-1, -1]])
+    assert np.isnan(np.load(tmp_path / 'out' / 'room_with_noise.scores.npy')[-2:]).all()
     assert f'room_with_noise.txt: {n} points ({n + 7} read, 2 NaN/Inf and 5 duplicates dropped)' in out
     counts = np.bincount(labels, minlength=len(SCANNET20_CLASSES))
     top = int(counts.argmax())
@@ -282,7 +285,7 @@ def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensi
     sweep = next((shared_data / 'nuscenes_demo').glob('*.pcd.bin'))
     scan, report = normalise_scan(read_scan(sweep))
     prediction, _ = predict_scan(model, cfg, scan, keep_features=True)
-    assert report['points'] == len(prediction.prediction) == len(scan.xyz) and report['points_read'] == 34688
+    assert report.points == len(prediction.prediction) == len(scan.xyz) and report.points_read == 34688
     assert prediction.logits.shape == (len(scan.xyz), 16) and np.isfinite(prediction.logits).all()
     dimmed, _ = predict_scan(model, cfg, Scan(scan.xyz, None, scan.intensity * 0, scan.path), keep_features=True)
     assert not np.allclose(dimmed.features, prediction.features)  # the net reads the intensity

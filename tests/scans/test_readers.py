@@ -150,7 +150,8 @@ def test_normalising_drops_non_finite_and_duplicate_points_and_checks_the_units(
     xyz = np.array([[0, 0, 0], [1, 0, 0], [np.nan, 0, 0], [1, 0, 0], [0, np.inf, 0], [0, 2, 0.5]], dtype=np.float64)
     rgb = np.arange(18, dtype=np.uint8).reshape(6, 3)
     scan, report = normalise_scan(Scan(xyz, rgb, None, 'scan.ply'), up='z', scale=2.0)
-    assert report == dict(points_read=6, non_finite=2, duplicates=1, points=3)
+    assert (report.points_read, report.non_finite, report.duplicates, report.points) == (6, 2, 1, 3)
+    np.testing.assert_array_equal(report.file_rows, [0, 1, -1, 1, -1, 2])  # a repeat: its first copy's row
     np.testing.assert_allclose(scan.xyz, [[0, 0, 0], [2, 0, 0], [0, 4, 1]])  # file order, scaled
     np.testing.assert_array_equal(scan.rgb, rgb[[0, 1, 5]])  # colours follow their points
     with pytest.warns(UserWarning, match=r'spans 5000 m; if its units are millimetres, pass --scale 0.001'):
@@ -168,6 +169,7 @@ def test_non_finite_intensity_drops_its_point_and_the_intensity_scale_multiplies
     xyz = np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0]], dtype=np.float64)
     intensity = np.array([0.25, np.nan, 0.5], dtype=np.float32)
     scan, report = normalise_scan(Scan(xyz, None, intensity, 'sweep.bin'), intensity_scale=255.0)
-    assert report == dict(points_read=3, non_finite=1, duplicates=0, points=2)
+    assert (report.points_read, report.non_finite, report.duplicates, report.points) == (3, 1, 0, 2)
+    np.testing.assert_array_equal(report.file_rows, [0, -1, 1])
     np.testing.assert_allclose(scan.intensity, [63.75, 127.5])
     assert scan.intensity.dtype == np.float32

@@ -2,12 +2,14 @@
 
     from hicl.inference import infer_scans
     for result in infer_scans('configs/hicl_synthrooms.py', 'model.pth', ['room.ply'], 'out/', texts=['chair']):
-        print(result.path, result.report['points'], result.table[:3])
+        print(result.path, result.report.points, result.table[:3])
 """
 import os.path as osp
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..scans.conventions import ScanReport
 
 # The class colours of a vocabulary's names that count as no class of the model (matplotlib's tab10, uint8).
 UNMAPPED_NAME_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -18,12 +20,12 @@ UNMAPPED_NAME_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39
 class ScanResult:
     """One scan through :func:`infer_scans`.
 
-    path: the input file. report: what normalising did (:func:`hicl.scans.normalise_scan`: points, points_read,
-    non_finite, duplicates). outputs: {kind: written path} (:func:`hicl.scans.outputs.write_scan_outputs`).
-    table: [(class name, points, share of the scan)] of the predicted classes, most points first.
+    path: the input file. report: what normalising did (:class:`hicl.scans.conventions.ScanReport`).
+    outputs: {kind: written path} (:func:`hicl.scans.outputs.write_scan_outputs`).
+    table: [(class name, points, share of the scan)] of the predicted classes (cleaned points), most points first.
     """
     path: str
-    report: dict
+    report: ScanReport
     outputs: dict
     table: list
 
@@ -91,5 +93,5 @@ def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intens
             lambda tiles: wrap(tiles, desc='tiles', unit='tile', leave=False), scorer, class_anchors=class_anchors)
         outputs = write_scan_outputs(prediction, out_dir, scan_name(path), classes, palette, queries, page_points,
                                      f'{osp.basename(path)}, {osp.basename(checkpoint)}',
-                                     consistency_sets(scan, lidar) if sets else None)
+                                     consistency_sets(scan, lidar) if sets else None, report.file_rows)
         yield ScanResult(path, report, outputs, class_table(prediction.prediction, classes))

@@ -10,9 +10,12 @@ exact duplicates. Each step returns a new :class:`~hicl.scans.readers.Scan` and 
 - Intensity: ``intensity_scale`` multiplies it (255 for KITTI-style remission in [0, 1] given to a model trained on
   nuScenes' 0..255; :func:`hicl.inference.scans.scan_points` warns when the ranges disagree).
 - Exact duplicates (same x y z): kept once (the first), counted; they carry no information and skew voxel means.
+
+:class:`ScanReport` keeps, for every point of the file, the row of the cleaned scan that stands for it, so that
+outputs can be given per point of the file.
 """
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,21 +37,37 @@ def check_points(scan, minimum=2):
         raise ScanFileError(f'{scan.path}: {len(scan.xyz)} point(s) after cleaning; a scan needs at least {minimum}')
 
 
+@dataclass
+class ScanReport:
+    """What :func:`normalise_scan` did to a file's points.
+
+    points_read: points in the file; non_finite, duplicates: points dropped as NaN/Inf and as exact repeats;
+    points: points left. file_rows: (points_read,) int64, for each point of the file the row of the cleaned scan
+    that stands for it (a repeated point: its first copy), -1 for a dropped NaN/Inf point.
+    """
+    points_read: int
+    non_finite: int
+    duplicates: int
+    points: int
+    file_rows: np.ndarray
+
+
 def drop_non_finite(scan):
-    """(scan without points whose coordinates or intensity hold NaN or Inf, number dropped)."""
+    """(scan without points whose coordinates or intensity hold NaN or Inf, (N,) bool mask of the kept points)."""
     keep = np.isfinite(scan.xyz).all(axis=1)
     if scan.intensity is not None:
         keep &= np.isfinite(scan.intensity)
-    return select(scan, keep), int((~keep).sum())
+    return select(scan, keep), keep
 
 
 def drop_duplicates(scan):
-    """(scan keeping the first of each exactly repeated x y z, number dropped); the order of the kept points is
-    the file's."""
-    _, first = np.unique(scan.xyz, axis=0, return_index=True)
+    """(scan keeping the first of each exactly repeated x y z, (N,) int64 row of the kept scan standing for each
+    point); the order of the kept points is the file's."""
+    _, first, copy_of = np.unique(scan.xyz, axis=0, return_index=True, return_inverse=True)
     keep = np.zeros(len(scan.xyz), dtype=bool)
     keep[first] = True
-    return select(scan, keep), int(len(scan.xyz) - len(first))
+    kept_row = np.cumsum(keep) - 1
+    return select(scan, keep), kept_row[first[copy_of.reshape(-1)]].astype(np.int64)
 
 
 def select(scan, keep):
@@ -79,12 +98,15 @@ def to_metres(scan, scale=1.0):
 
 def normalise_scan(scan, up='z', scale=1.0, intensity_scale=1.0):
     """Apply every convention: finite points, no duplicates, ``up`` to +z, metres, intensity times
-    ``intensity_scale``. Returns (scan, report) with report = dict(points_read, non_finite, duplicates, points)."""
+    ``intensity_scale``. Returns (scan, :class:`ScanReport`)."""
     read = len(scan.xyz)
-    scan, non_finite = drop_non_finite(scan)
-    scan, duplicates = drop_duplicates(scan)
+    scan, finite = drop_non_finite(scan)
+    scan, rows = drop_duplicates(scan)
     check_points(scan)
     scan = to_metres(to_z_up(scan, up), scale)
     if scan.intensity is not None and intensity_scale != 1.0:
         scan = replace(scan, intensity=(scan.intensity * intensity_scale).astype(np.float32))
-    return scan, dict(points_read=read, non_finite=non_finite, duplicates=duplicates, points=len(scan.xyz))
+    file_rows = np.full(read, -1, dtype=np.int64)
+    file_rows[finite] = rows
+    return scan, ScanReport(points_read=read, non_finite=int(read - finite.sum()),
+                            duplicates=int(finite.sum() - len(scan.xyz)), points=len(scan.xyz), file_rows=file_rows)

@@ -31,13 +31,15 @@ def format_class_table(rows):
 
 
 def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), max_points=None, title='',
-                       point_sets=None):
-    """Write, for one :class:`~hicl.inference.ScenePrediction` of a scan:
+                       point_sets=None, file_rows=None):
+    """Write, for one :class:`~hicl.inference.ScenePrediction` of a scan (N cleaned points):
 
-    - ``<stem>.labels.npy``: (N,) int64 class ids; ``<stem>.scores.npy``: (N,) float32 softmax probability of
-      that class (against the model's classes);
-    - ``<stem>.ply``: the points in their class colours, with the input colours as ``input_red`` / ``input_green``
-      / ``input_blue`` and the class id as ``label``;
+    - ``<stem>.labels.npy``: int64 class ids; ``<stem>.scores.npy``: float32 softmax probability of that class
+      (against the model's classes): one per point of the FILE when ``file_rows`` ((F,) rows of the cleaned scan,
+      -1 for a dropped point: :class:`~hicl.scans.conventions.ScanReport`) is given, -1 and NaN for the dropped
+      NaN/Inf points, a repeated point's copies sharing its row; else one per cleaned point;
+    - ``<stem>.ply``: the N cleaned points in their class colours, with the input colours as ``input_red`` /
+      ``input_green`` / ``input_blue`` and the class id as ``label``;
     - ``<stem>.html``: the self-contained viewer (layers RGB, prediction, one per query, and 'sets' when
       ``point_sets``, (N,) int set ids, are given; they are also written as ``<stem>.sets.npy``).
 
@@ -45,8 +47,13 @@ def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), 
     """
     labels = prediction.prediction
     paths = {kind: osp.join(out_dir, f'{stem}.{kind}') for kind in ('labels.npy', 'scores.npy', 'ply', 'html')}
-    atomic_write(paths['labels.npy'], lambda file: np.save(file, labels))
-    atomic_write(paths['scores.npy'], lambda file: np.save(file, softmax_confidence(prediction.logits)))
+    per_point_labels, per_point_scores = labels, softmax_confidence(prediction.logits)
+    if file_rows is not None:
+        dropped = file_rows < 0
+        per_point_labels = np.where(dropped, -1, labels[np.where(dropped, 0, file_rows)])
+        per_point_scores = np.where(dropped, np.float32('nan'), per_point_scores[np.where(dropped, 0, file_rows)])
+    atomic_write(paths['labels.npy'], lambda file: np.save(file, per_point_labels))
+    atomic_write(paths['scores.npy'], lambda file: np.save(file, per_point_scores))
     rgb = np.asarray(prediction.rgb, dtype=np.uint8)
     write_point_ply(paths['ply'], prediction.xyz, label_colours(labels, palette), label=labels,
                     input_red=rgb[:, 0].astype(np.int64), input_green=rgb[:, 1].astype(np.int64),
