@@ -18,7 +18,10 @@ def test_rooms_are_laid_side_by_side_until_there_are_enough_points(tmp_path):
 
 
 def test_the_table_has_a_row_per_size():
-    rows = [(1_000_000, None, 1, 2.5, 400_000.0, 3200.4), (5_000_000, 1_000_000, 12, 20.0, 250_000.0, 3683.0)]
+    rows = [(1_000_000, None, 1, 2.5, 400_000.0, 3200.4, None),
+            (1_000_000, 250_000, 14, 6.0, 166_667.0, 1228.0, 0.99812),
+            (5_000_000, 1_000_000, 12, 20.0, 250_000.0, 3683.0, None)]
     table = format_scan_inference(rows)
-    assert '| 1,000,000 | all (one pass) | 1 | 2.5 | 400k | 3200 |' in table
-    assert '| 5,000,000 | 1,000,000 | 12 | 20.0 | 250k | 3683 |' in table
+    assert '| 1,000,000 | all (one pass) | 1 | 2.5 | 400k | 3200 | - |' in table
+    assert '| 1,000,000 | 250,000 | 14 | 6.0 | 167k | 1228 | 99.81% |' in table
+    assert '| 5,000,000 | 1,000,000 | 12 | 20.0 | 250k | 3683 | - |' in table

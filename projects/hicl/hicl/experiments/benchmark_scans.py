@@ -46,10 +46,15 @@ def benchmark_model(cfg, checkpoint):
     return MODELS.build(inference_only(cfg.copy()).model).eval()
 
 
+# Tiled rows of at most this many points also run in one pass (after the timing and the memory reading), to give
+# the share of points whose tiled prediction equals the one-pass prediction.
+AGREEMENT_MAX_POINTS = 1_000_000
+
+
 def scan_inference_row(cfg, checkpoint, rooms_dir, num_points, points_per_pass, queue):
     """In this process: the seconds of predict_scan on a scan of ``num_points`` (rooms of ``rooms_dir`` side by side;
-    after a 20k-point warm-up), and the process's peak resident memory (MiB); put (seconds, peak MiB, passes) on
-    ``queue``."""
+    after a 20k-point warm-up), and the process's peak resident memory (MiB); put (seconds, peak MiB, passes,
+    agreement with one pass or None) on ``queue``."""
     from ..inference import predict_scan
     from ..scans.readers import Scan
     model = benchmark_model(cfg, checkpoint)
@@ -58,15 +63,21 @@ def scan_inference_row(cfg, checkpoint, rooms_dir, num_points, points_per_pass, 
     predict_scan(model, cfg, Scan(scan.xyz[:20000], scan.rgb[:20000], None, 'warm-up'))
     passes = []
     start = time.perf_counter()
-    predict_scan(model, cfg, scan, max_points=points_per_pass, progress=lambda tiles: passes.extend(tiles) or tiles)
+    prediction, _ = predict_scan(model, cfg, scan, max_points=points_per_pass,
+                                 progress=lambda tiles: passes.extend(tiles) or tiles)
     seconds = time.perf_counter() - start
-    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, max(len(passes), 1)))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    agreement = None
+    if passes and num_points <= AGREEMENT_MAX_POINTS:
+        agreement = float(np.mean(predict_scan(model, cfg, scan)[0].prediction == prediction.prediction))
+    queue.put((seconds, peak, max(len(passes), 1), agreement))
 
 
 def benchmark_scan_inference(cfg, checkpoint, rooms_dir, sizes=((100_000, None), (1_000_000, None),
                                                                 (1_000_000, 250_000), (5_000_000, 1_000_000))):
-    """[(points, points per pass or None, passes, seconds, points per second, peak MiB)] for each (points,
-    points per pass) of ``sizes``; ``cfg``: an mmengine Config, ``checkpoint``: a .pth or 'random'."""
+    """[(points, points per pass or None, passes, seconds, points per second, peak MiB, agreement with one pass or
+    None)] for each (points, points per pass) of ``sizes``; ``cfg``: an mmengine Config, ``checkpoint``: a .pth or
+    'random'."""
     context = multiprocessing.get_context('fork')
     rows = []
     for num_points, per_pass in sizes:
@@ -74,15 +85,16 @@ def benchmark_scan_inference(cfg, checkpoint, rooms_dir, sizes=((100_000, None),
         process = context.Process(target=scan_inference_row,
                                   args=(cfg, checkpoint, rooms_dir, num_points, per_pass, queue))
         process.start()
-        seconds, peak, passes = queue.get()
+        seconds, peak, passes, agreement = queue.get()
         process.join()
-        rows.append((num_points, per_pass, passes, seconds, num_points / seconds, peak))
+        rows.append((num_points, per_pass, passes, seconds, num_points / seconds, peak, agreement))
     return rows
 
 
 def format_scan_inference(rows):
-    lines = ['| points | points per pass | passes | seconds | points/s | peak memory (MiB) |',
-             '|---|---|---|---|---|---|']
+    lines = ['| points | points per pass | passes | seconds | points/s | peak memory (MiB) | equal to one pass |',
+             '|---|---|---|---|---|---|---|']
     lines += [f'| {points:,} | {per_pass and f"{per_pass:,}" or "all (one pass)"} | {passes} | {seconds:.1f} | '
-              f'{rate / 1000:.0f}k | {peak:.0f} |' for points, per_pass, passes, seconds, rate, peak in rows]
+              f'{rate / 1000:.0f}k | {peak:.0f} | {"-" if agreement is None else f"{100 * agreement:.2f}%"} |'
+              for points, per_pass, passes, seconds, rate, peak, agreement in rows]
     return '\n'.join(lines)
