@@ -74,7 +74,8 @@ def scan_inference_row(cfg, checkpoint, rooms_dir, num_points, points_per_pass, 
 
 
 def benchmark_scan_inference(cfg, checkpoint, rooms_dir, sizes=((100_000, None), (1_000_000, None),
-                                                                (1_000_000, 250_000), (5_000_000, 1_000_000))):
+                                                                (1_000_000, 250_000), (5_000_000, None),
+                                                                (5_000_000, 1_000_000))):
     """[(points, points per pass or None, passes, seconds, points per second, peak MiB, agreement with one pass or
     None)] for each (points, points per pass) of ``sizes``; ``cfg``: an mmengine Config, ``checkpoint``: a .pth or
     'random'."""
