@@ -4,6 +4,7 @@
     for result in infer_scans('configs/hicl_synthrooms.py', 'model.pth', ['room.ply'], 'out/', texts=['chair']):
         print(result.path, result.report.points, result.table[:3])
 """
+import os
 import os.path as osp
 from dataclasses import dataclass
 
@@ -48,11 +49,10 @@ def consistency_sets(scan, lidar):
 
 
 def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intensity_scale=1.0, no_color=False,
-                bin_columns=None,
-                texts=(), score='cosine', vocabulary=None, clip_model=None, clip_pretrained=None, sets=False,
-                page_points=None, points_per_pass=1_000_000, tile_margin=2.0, allow_settings_mismatch=False,
-                progress=None):
-    """Yield a :class:`ScanResult` per file of ``scans`` after writing its outputs into ``out_dir``.
+                bin_columns=None, texts=(), score='cosine', vocabulary=None, clip_model=None, clip_pretrained=None,
+                sets=False, page_points=None, points_per_pass=1_000_000, tile_margin=2.0,
+                allow_settings_mismatch=False, progress=None):
+    """Yield a :class:`ScanResult` per file of ``scans`` after writing its outputs into ``out_dir`` (created).
 
     config: an mmengine Config or its path; checkpoint: a .pth of tools/train.py or tools/export_3d_net.py.
     up, scale, intensity_scale, no_color, bin_columns: how to read the files (tools/infer.py's options of the same
@@ -75,6 +75,7 @@ def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intens
     from .model import config_metainfo, load_inference_model
     from .scans import predict_scan, scan_input_columns
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    os.makedirs(out_dir, exist_ok=True)
     clip_model = clip_model or DEFAULT_CLIP_MODEL
     model = load_inference_model(cfg, checkpoint, allow_settings_mismatch)
     classes, palette = config_metainfo(cfg, 'classes'), config_metainfo(cfg, 'palette')
