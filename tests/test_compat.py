@@ -24,6 +24,28 @@ def test_spconv_backward_runs_on_cpu():
     assert feats.grad.shape == (3, 4) and conv.weight.grad is not None
 
 
+def test_a_cuda_builds_convolution_runs_on_cpu_tensors_with_the_native_algorithm():
+    """spconv's CUDA builds give modules the implicit-GEMM algorithm, which has no CPU kernels; the fix runs such a
+    module on CPU tensors with the native one. (A CPU-only build makes every module native: the test sets the
+    CUDA build's algorithm on one by hand. With spconv-cu126 installed the same module fails without the fix with
+    "implicit gemm only support cuda".)"""
+    import spconv.pytorch as spconv
+    from spconv.core import ConvAlgo
+    from spconv.pytorch.conv import SparseConvolution
+    coords = torch.tensor([[0, 0, 0, 0], [0, 0, 0, 1], [0, 1, 1, 1], [0, 2, 1, 1]], dtype=torch.int32)
+    feats = torch.randn(4, 4, generator=torch.Generator().manual_seed(0))
+    native = spconv.SubMConv3d(4, 8, 3, indice_key='native')
+    gemm = spconv.SubMConv3d(4, 8, 3, indice_key='gemm')
+    gemm.load_state_dict(native.state_dict())
+    gemm.algo = ConvAlgo.MaskImplicitGemm  # a CUDA build's default
+    expected = native(spconv.SparseConvTensor(feats, coords, [3, 3, 3], 1)).features
+    with pytest.raises(Exception):  # stock spconv on CPU tensors
+        SparseConvolution.forward.__wrapped__(gemm, spconv.SparseConvTensor(feats, coords, [3, 3, 3], 1))
+    out = gemm(spconv.SparseConvTensor(feats, coords, [3, 3, 3], 1))
+    torch.testing.assert_close(out.features, expected)
+    assert gemm.algo == ConvAlgo.MaskImplicitGemm  # the module keeps its own algorithm for CUDA tensors
+
+
 @cpu_only
 def test_minkunet_voxelize_stays_on_cpu():
     from mmdet3d.models.data_preprocessors import Det3DDataPreprocessor

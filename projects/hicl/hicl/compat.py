@@ -13,6 +13,9 @@ Each fix is one function, applied once by :func:`apply_all` when ``hicl`` is imp
    crafted checkpoint still cannot run code; folders and empty or truncated files get a clear error.
 4. :func:`fix_mmengine_cpu_distributed_init` -- mmengine 0.10.7's PyTorch launcher calls
    ``torch.cuda.set_device`` unconditionally, so ``tools/dist_train.sh`` fails on machines without CUDA.
+5. :func:`fix_spconv_cpu_tensors_on_cuda_build` -- spconv's CUDA builds (the CUDA install profile's
+   spconv-cu126) give every convolution the implicit-GEMM algorithm, which stops on CPU tensors ("implicit gemm
+   only support cuda"): CPU inference and the CPU side of tools/device_check.sh would fail on a GPU machine.
 
 Only what a runtime patch alone can do is here: each patch changes stock code only where it fails outright (no
 CUDA device, torch's ``weights_only`` loading). Flaws that a class of our own can fix are fixed there, leaving
@@ -55,6 +58,32 @@ def fix_spconv_cpu_stream():
             module.get_current_stream = _cpu_safe_current_stream
             patched.append(name)
     return patched
+
+
+def fix_spconv_cpu_tensors_on_cuda_build():
+    """Run spconv's sparse convolutions on CPU tensors with its native algorithm, whatever algorithm the module was
+    built with. A CPU-only build already does (it builds every module so); a CUDA build's default implicit-GEMM
+    algorithm has no CPU kernels, while its native one does, with the same (KRSC) weight layout, so checkpoints
+    load and run alike on either device."""
+    from spconv.constants import ALL_WEIGHT_IS_KRSC
+    from spconv.core import ConvAlgo
+    from spconv.pytorch.conv import SparseConvolution
+    forward = SparseConvolution.forward
+    if getattr(forward, '_hicl_cpu_native', False) or not ALL_WEIGHT_IS_KRSC:
+        return  # (without KRSC weights the native algorithm would read another layout)
+
+    @functools.wraps(forward)
+    def native_on_cpu(self, input, *args, **kwargs):
+        if input.features.is_cuda or self.algo == ConvAlgo.Native:
+            return forward(self, input, *args, **kwargs)
+        algo, self.algo = self.algo, ConvAlgo.Native
+        try:
+            return forward(self, input, *args, **kwargs)
+        finally:
+            self.algo = algo
+
+    native_on_cpu._hicl_cpu_native = True
+    SparseConvolution.forward = native_on_cpu
 
 
 # ---------------------------------------------------------------------------------------------- mmdet3d
@@ -184,6 +213,7 @@ def fix_mmengine_cpu_distributed_init():
 def apply_all():
     """Apply every fix (idempotent)."""
     fix_spconv_cpu_stream()
+    fix_spconv_cpu_tensors_on_cuda_build()
     fix_mmdet3d_minkunet_voxelize()
     fix_mmengine_checkpoint_loading()
     fix_mmengine_cpu_distributed_init()
