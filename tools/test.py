@@ -31,7 +31,7 @@ def parse_args():
     parser.add_argument('--clip-model', default=DEFAULT_CLIP_MODEL, help='open_clip model of the text tower')
     parser.add_argument('--clip-pretrained', help=CLIP_WEIGHTS_HELP)
     parser.add_argument('--device', choices=DEVICES,
-                        help="where the net runs (default: the config's device key, else cuda when there is a GPU)")
+                        help="where the net runs (default: the config's device key; 'auto': cuda when there is a GPU)")
     args = add_settings_mismatch_argument(add_runner_arguments(parser)).parse_args()
     if args.save_preds:
         try:

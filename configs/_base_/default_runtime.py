@@ -33,6 +33,6 @@ visualizer = dict(type='Det3DLocalVisualizer', vis_backends=vis_backends, name='
 randomness = dict(seed=0)
 load_from = None
 resume = False
-# Where tools/test.py runs the net: 'cpu', 'cuda', or None (CUDA when torch sees a GPU, else the CPU); its --device
-# overrides it. Training runs where the runner puts the model (CUDA whenever there is a GPU).
-device = None
+# Where tools/test.py runs the net: 'cpu', 'cuda', or 'auto' (CUDA when torch sees a GPU, else the CPU); its
+# --device overrides it. Training runs where the runner puts the model (CUDA whenever there is a GPU).
+device = 'auto'

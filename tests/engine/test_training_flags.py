@@ -101,7 +101,7 @@ def test_auto_scale_lr_without_a_base_batch_size_is_refused(synthrooms_tiny, tmp
 
 def test_the_device_is_the_named_one_or_cuda_when_there_is_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    assert resolve_device() == 'cpu' and resolve_device('cpu') == 'cpu'
+    assert resolve_device() == resolve_device('auto') == 'cpu' and resolve_device('cpu') == 'cpu'
     with pytest.raises(TrainingOptionError, match='device cuda: torch.cuda.is_available.. is False'):
         resolve_device('cuda')
     with pytest.raises(TrainingOptionError, match="device 'tpu': choose one of"):

@@ -17,14 +17,14 @@ import torch
 from mmengine.config import DictAction
 
 # Top-level config keys that something reads after the file is parsed: mmengine's Runner (Runner.from_cfg and
-# the model wrapper) and this project's tools and hooks. Any other top-level key is a variable of the config
+# the model wrapper) and this project's tools and hooks (``device``: tools/test.py). Any other top-level key is a variable of the config
 # file, already copied into the keys built from it.
 READ_TOP_LEVEL_KEYS = frozenset((
     'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
     'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
     'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
     'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'model_wrapper_cfg',
-    'pseudo_labels'))
+    'pseudo_labels', 'device'))
 # The loop classes mmengine's Runner builds for a loop config without ``type``.
 DEFAULT_LOOPS = dict(train_cfg=('EpochBasedTrainLoop', 'IterBasedTrainLoop'), val_cfg=('ValLoop',),
                      test_cfg=('TestLoop',))

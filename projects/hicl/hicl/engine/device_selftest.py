@@ -55,7 +55,8 @@ def sparse_conv_selftest(device='cpu', seed=0, reference=dense_reference):
     computation it is compared with (a test passes a wrong one to see the check fail)."""
     import spconv.pytorch as spconv
 
-    import hicl.compat  # noqa: F401  (spconv's CPU stream fix)
+    from .. import compat
+    compat.apply_all()  # spconv's CPU fixes (idempotent; done already when hicl was imported)
     generator = torch.Generator().manual_seed(seed)
     flat = torch.randperm(GRID ** 3, generator=generator)[:ACTIVE_SITES]
     coords = torch.stack([flat // GRID ** 2, flat // GRID % GRID, flat % GRID], 1).to(device)

@@ -56,12 +56,12 @@ DEVICES = ('cpu', 'cuda')
 
 def resolve_device(requested=None):
     """The device inference runs on: ``requested`` ('cpu' or 'cuda': ``--device``, else the config's ``device``),
-    or CUDA when torch sees a GPU and the CPU otherwise (None). 'cuda' without a GPU raises
+    or CUDA when torch sees a GPU and the CPU otherwise (None or 'auto'). 'cuda' without a GPU raises
     :class:`TrainingOptionError`."""
-    if requested is None:
+    if requested in (None, 'auto'):
         return 'cuda' if torch.cuda.is_available() else 'cpu'
     if requested not in DEVICES:
-        raise TrainingOptionError(f'device {requested!r}: choose one of {DEVICES}')
+        raise TrainingOptionError(f'device {requested!r}: choose one of {DEVICES} or auto')
     if requested == 'cuda' and not torch.cuda.is_available():
         raise TrainingOptionError('device cuda: torch.cuda.is_available() is False here (no GPU, or the CPU install '
                                   'profile of tools/setup.sh): use --device cpu')
