@@ -17,8 +17,8 @@ import torch
 from mmengine.config import DictAction
 
 # Top-level config keys that something reads after the file is parsed: mmengine's Runner (Runner.from_cfg and
-# the model wrapper) and this project's tools and hooks (``device``: tools/test.py). Any other top-level key is a variable of the config
-# file, already copied into the keys built from it.
+# the model wrapper) and this project's tools and hooks (``device``: tools/test.py). Any other top-level key is a
+# variable of the config file, already copied into the keys built from it.
 READ_TOP_LEVEL_KEYS = frozenset((
     'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
     'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
