@@ -14,7 +14,8 @@ The same from Python: hicl.inference.infer_scans.
 """
 import argparse
 
-from hicl.engine.runtime import ConfigOptionsAction, add_settings_mismatch_argument, load_config
+from hicl.engine.runtime import (DEVICES, ConfigOptionsAction, TrainingOptionError, add_settings_mismatch_argument,
+                                 load_config, resolve_device)
 from hicl.fileio import UnwritableFolderError, check_writable_folder
 from hicl.open_vocabulary import CLIP_WEIGHTS_HELP, DEFAULT_CLIP_MODEL
 from hicl.scans.conventions import UP_ROTATIONS
@@ -54,6 +55,8 @@ def parse_args(argv=None):
                              'larger scan runs in overlapping ground-plane tiles')
     parser.add_argument('--tile-margin', type=float, default=2.0,
                         help='metres of context around each tile\'s points (default 2)')
+    parser.add_argument('--device', choices=('auto', *DEVICES), default='cpu',
+                        help="where the net runs (default cpu; 'auto': cuda when there is a GPU)")
     parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, help='override config keys, key=value')
     add_settings_mismatch_argument(parser)
     args = parser.parse_args(argv)
@@ -67,7 +70,8 @@ def parse_args(argv=None):
         parser.error(f'scans with the same name would write the same outputs: {sorted(stems)}')
     try:
         check_writable_folder(args.out)
-    except UnwritableFolderError as error:
+        args.device = resolve_device(args.device)
+    except (UnwritableFolderError, TrainingOptionError) as error:
         parser.error(str(error))
     return args
 
@@ -85,7 +89,8 @@ def main(argv=None):
                           vocabulary=args.vocabulary, clip_model=args.clip_model,
                           clip_pretrained=args.clip_pretrained, sets=args.sets, page_points=args.max_points,
                           points_per_pass=args.points_per_pass, tile_margin=args.tile_margin,
-                          allow_settings_mismatch=args.allow_settings_mismatch, progress=tqdm)
+                          allow_settings_mismatch=args.allow_settings_mismatch, device=args.device,
+                          progress=tqdm)
     for result in results:
         report = result.report
         print(f'{result.path}: {report.points} points ({report.points_read} read, {report.non_finite} '

@@ -299,3 +299,12 @@ def test_the_outdoor_model_runs_on_the_real_nuscenes_sweep_and_reads_its_intensi
         warnings.simplefilter('error', UserWarning)
         prediction, _ = predict_scan(model, cfg, kitti)
     assert prediction.logits.shape == (50, 16) and np.isfinite(prediction.logits).all()
+
+
+def test_device_cuda_without_a_gpu_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    parse_args = runpy.run_path(str(REPO / 'tools' / 'infer.py'))['parse_args']
+    with pytest.raises(SystemExit) as stop:
+        parse_args([CONFIG, 'x.pth', 'a.ply', '--out', str(tmp_path / 'out'), '--device', 'cuda'])
+    assert stop.value.code == 2 and 'device cuda: torch.cuda.is_available() is False' in capsys.readouterr().err
+    assert parse_args([CONFIG, 'x.pth', 'a.ply', '--out', str(tmp_path / 'out'), '--device', 'auto']).device == 'cpu'

@@ -51,7 +51,7 @@ def consistency_sets(scan, lidar):
 def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intensity_scale=1.0, no_color=False,
                 bin_columns=None, texts=(), score='cosine', vocabulary=None, clip_model=None, clip_pretrained=None,
                 sets=False, page_points=None, points_per_pass=1_000_000, tile_margin=2.0,
-                allow_settings_mismatch=False, progress=None):
+                allow_settings_mismatch=False, device='cpu', progress=None):
     """Yield a :class:`ScanResult` per file of ``scans`` after writing its outputs into ``out_dir`` (created).
 
     config: an mmengine Config or its path; checkpoint: a .pth of tools/train.py or tools/export_3d_net.py.
@@ -63,7 +63,8 @@ def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intens
     sets: add the scan's geometric consistency sets (:func:`consistency_sets`) as a viewer layer and write them as
     ``<name>.sets.npy`` (a kNN graph over every point: minutes on millions of points).
     page_points: subsample the viewer page to this many points. points_per_pass, tile_margin: the memory budget
-    and the context of tiles (:func:`hicl.inference.predict_scan`). progress: a wrapper of iterables (tqdm).
+    and the context of tiles (:func:`hicl.inference.predict_scan`). device: where the net runs ('cpu', 'cuda');
+    the scan, the sets and the outputs stay on the CPU. progress: a wrapper of iterables (tqdm).
     """
     from mmengine.config import Config
 
@@ -77,7 +78,7 @@ def infer_scans(config, checkpoint, scans, out_dir, *, up='z', scale=1.0, intens
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     os.makedirs(out_dir, exist_ok=True)
     clip_model = clip_model or DEFAULT_CLIP_MODEL
-    model = load_inference_model(cfg, checkpoint, allow_settings_mismatch)
+    model = load_inference_model(cfg, checkpoint, allow_settings_mismatch).to(device)
     classes, palette = config_metainfo(cfg, 'classes'), config_metainfo(cfg, 'palette')
     class_anchors = None
     if vocabulary:

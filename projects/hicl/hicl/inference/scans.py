@@ -83,7 +83,7 @@ def scan_features(model, cfg, scan, no_color=False):
     voxel_features = model.decode_head.embed(model.extract_feat(batch['inputs']))
     sample = batch['data_samples'][0]
     rows = batch_voxel_index([sample], [torch.arange(len(sample.point2voxel_map))])[0]
-    return voxel_features[rows].numpy()
+    return voxel_features[rows].cpu().numpy()
 
 
 def grid_anchor(cfg, xyz):
@@ -132,7 +132,7 @@ def predict_scan(model, cfg, scan, no_color=False, max_points=None, tile_margin=
 
     from ..scans.conventions import select
     from ..scans.tiling import make_tiles, predict_tiled, tile_size_for
-    anchors = model.decode_head.text_anchors if class_anchors is None else torch.as_tensor(class_anchors)
+    anchors = (model.decode_head.text_anchors if class_anchors is None else torch.as_tensor(class_anchors)).cpu()
     templates = []  # the first pass's QueryScores: what each column of query scores is
 
     def reduce(features):
