@@ -88,7 +88,7 @@ log "installing $mmcv_wheel"
 "${pip[@]}" --force-reinstall --no-deps "$mmcv_wheel"  # the same version may be there, built for another torch
 "${pip[@]}" "$mmcv_wheel"  # and its dependencies (opencv, ...)
 "$venv/bin/python" -c 'import mmcv._ext' || {
-  echo "[setup] mmcv was installed without its compiled ops (mmcv._ext); delete $cache/wheels/mmcv-* and re-run" >&2
+  echo "[setup] mmcv was installed without its compiled ops (mmcv._ext); delete $wheels/mmcv-* and re-run" >&2
   exit 1
 }
 
