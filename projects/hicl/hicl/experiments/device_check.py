@@ -189,7 +189,7 @@ def projected_paper_hours(seconds_per_iteration):
 def nccl_row(work_dir):
     command = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '1', '--master_port', '29533',
                'tools/train.py', DEMO_CONFIG, '--launcher', 'pytorch', '--work-dir', work_dir, '--cfg-options',
-               'train_cfg.max_epochs=1', 'train_cfg.val_interval=2']
+               'train_cfg.max_epochs=1', 'train_cfg.val_interval=2', *ALL_LOSSES_FROM_THE_START]
     status, seconds, output = run(command)
     backend = (re.findall(r"dist_cfg: \{'backend': '(\w+)'", output) or ['?'])[0]
     distributed = 'Distributed training: True' in output
@@ -202,10 +202,11 @@ def not_run(check):
     return Row(check, 'cuda', 'no GPU: torch.cuda.is_available() is False', None)
 
 
-def check_rows(work_root, iterations, paper_iterations, cpu_iterations):
-    """Yield the rows, running each check as it is reached."""
+def check_rows(work_root, iterations, paper_iterations, cpu_iterations, has_gpu=None):
+    """Yield the rows, running each check as it is reached; ``has_gpu``: run the GPU rows (None: when torch sees a
+    GPU)."""
     import torch
-    has_gpu = torch.cuda.is_available()
+    has_gpu = torch.cuda.is_available() if has_gpu is None else has_gpu
     yield stack_row()
     yield selftest_row('cpu')
     if has_gpu:
