@@ -48,10 +48,9 @@ def write_scan_outputs(prediction, out_dir, stem, classes, palette, queries=(), 
     labels = prediction.prediction
     paths = {kind: osp.join(out_dir, f'{stem}.{kind}') for kind in ('labels.npy', 'scores.npy', 'ply', 'html')}
     per_point_labels, per_point_scores = labels, softmax_confidence(prediction.logits)
-    if file_rows is not None:
-        dropped = file_rows < 0
-        per_point_labels = np.where(dropped, -1, labels[np.where(dropped, 0, file_rows)])
-        per_point_scores = np.where(dropped, np.float32('nan'), per_point_scores[np.where(dropped, 0, file_rows)])
+    if file_rows is not None:  # row -1 takes the appended last entry: -1 / NaN for a dropped point
+        per_point_labels = np.append(per_point_labels, -1)[file_rows]
+        per_point_scores = np.append(per_point_scores, np.float32('nan'))[file_rows]
     atomic_write(paths['labels.npy'], lambda file: np.save(file, per_point_labels))
     atomic_write(paths['scores.npy'], lambda file: np.save(file, per_point_scores))
     rgb = np.asarray(prediction.rgb, dtype=np.uint8)
