@@ -99,17 +99,6 @@ log "runtime and test requirements"
 "${pip[@]}" -r requirements/runtime.txt -r requirements/tests.txt
 log "the hicl plugin (editable)"
 "${pip[@]}" --no-build-isolation --no-deps -e projects/hicl
-"$venv/bin/python" - "$profile" "${sparse[0]}" <<'PY'
-import sys
-from importlib.metadata import version
-
-import torch
-
-import hicl
-profile, sparse = sys.argv[1:]
-print(f'[setup] installed ({profile} profile): hicl {hicl.__version__}, torch {torch.__version__} (CUDA build '
-      f'{torch.version.cuda}), {sparse} {version(sparse)}, mmcv {version("mmcv")}, mmdet3d {version("mmdet3d")}; '
-      f'GPUs visible to torch: {torch.cuda.device_count()}')
-PY
-"$venv/bin/python" -m hicl.engine.device_selftest --device "$device" | sed 's/^/[setup] device self-test: /'
+log "$profile profile installed; the device self-test:"
+"$venv/bin/python" -m hicl.engine.device_selftest --stack --device "$device" | sed 's/^/[setup] /'
 echo "$want" > "$stamp"

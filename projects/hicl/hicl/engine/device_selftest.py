@@ -1,5 +1,6 @@
 """One sparse convolution forward and backward on a device, checked against a dense convolution: the line that
-``tools/setup.sh`` and ``tools/device_check.sh`` print to show that the install profile's spconv runs there.
+``tools/setup.sh`` and ``tools/device_check.sh`` print to show that the install profile's spconv runs there, after
+the line saying what is installed (:func:`stack_line`).
 
     python -m hicl.engine.device_selftest --device cpu|cuda
 
@@ -41,6 +42,25 @@ class SelfTestResult:
                 f'{"finite and nonzero" if self.gradient_ok else "NOT finite or all zero"})')
 
 
+def installed_gpus():
+    """The names of the GPUs torch sees."""
+    return [torch.cuda.get_device_name(index) for index in range(torch.cuda.device_count())]
+
+
+def stack_line():
+    """What is installed: torch and its CUDA build, the spconv distribution (CPU or CUDA build), mmcv, mmdet3d, and
+    the GPUs torch sees."""
+    from importlib.metadata import PackageNotFoundError, version
+    sparse = []
+    for name in ('spconv', 'spconv-cu126'):
+        try:
+            sparse.append(f'{name} {version(name)}')
+        except PackageNotFoundError:
+            pass
+    return (f'torch {torch.__version__} (CUDA build {torch.version.cuda}), {", ".join(sparse) or "no spconv"}, '
+            f'mmcv {version("mmcv")}, mmdet3d {version("mmdet3d")}; GPUs: {", ".join(installed_gpus()) or "none"}')
+
+
 def dense_reference(coords, features, weight):
     """(S, C_out) dense conv3d of the (S, C_in) ``features`` at the (S, 3) int ``coords`` of a GRID^3 grid, read at
     those sites; ``weight`` in spconv's (C_out, 3, 3, 3, C_in) layout."""
@@ -77,7 +97,10 @@ def sparse_conv_selftest(device='cpu', seed=0, reference=dense_reference):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+    parser.add_argument('--stack', action='store_true', help='first print what is installed (stack_line)')
     args = parser.parse_args(argv)
+    if args.stack:
+        print(f'installed: {stack_line()}')
     result = sparse_conv_selftest(args.device)
     print(result.line())
     return 0 if result.ok else 1

@@ -74,19 +74,8 @@ def last_lines(text, count=3):
 
 
 def stack_row():
-    from importlib.metadata import PackageNotFoundError, version
-
-    import torch
-    sparse = []
-    for name in ('spconv', 'spconv-cu126'):
-        try:
-            sparse.append(f'{name} {version(name)}')
-        except PackageNotFoundError:
-            pass
-    gpus = [torch.cuda.get_device_name(index) for index in range(torch.cuda.device_count())]
-    result = (f'torch {torch.__version__} (CUDA build {torch.version.cuda}), {", ".join(sparse) or "no spconv"}, '
-              f'mmcv {version("mmcv")}, mmdet3d {version("mmdet3d")}; GPUs: {", ".join(gpus) or "none"}')
-    return Row('stack', 'cuda' if gpus else 'cpu', result, True)
+    from ..engine.device_selftest import installed_gpus, stack_line
+    return Row('stack', 'cuda' if installed_gpus() else 'cpu', stack_line(), True)
 
 
 def selftest_row(device):
